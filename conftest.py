@@ -1,0 +1,95 @@
+"""Role fixtures shared by every app's tests: one organization with an admin, two reps, a
+customer of the first rep with a portal login, and a second organization to prove nothing leaks."""
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from customers.tests.factories import CustomerFactory, give_portal_login
+from nymble.models import Membership, Organization, Role
+from nymble.tests.factories import PASSWORD, OrganizationFactory
+from nymble.tokens import membership_tokens
+from salesreps.tests.factories import SalesRepFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+
+
+def client_for(membership: Membership) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {membership_tokens(membership)['AccessToken']}")
+    return client
+
+
+@dataclass
+class Tenant:
+    org: Organization
+    admin: Membership
+    rep: object
+    other_rep: object
+    customer: object
+    other_customer: object  # assigned to other_rep
+    portal: Membership
+
+    @property
+    def admin_api(self) -> APIClient:
+        return client_for(self.admin)
+
+    @property
+    def rep_api(self) -> APIClient:
+        return client_for(self.rep.membership)
+
+    @property
+    def other_rep_api(self) -> APIClient:
+        return client_for(self.other_rep.membership)
+
+    @property
+    def portal_api(self) -> APIClient:
+        return client_for(self.portal)
+
+
+def make_tenant(name: str, code: str) -> Tenant:
+    org = OrganizationFactory(name=name, org_code=code)
+    rep = SalesRepFactory(organization=org, rep_number="REP-007", first_name="Marcus", last_name="Chen")
+    other_rep = SalesRepFactory(organization=org, rep_number="REP-012", first_name="Priya", last_name="Nair")
+    customer = CustomerFactory(organization=org, customer_number="CUST-0042", company_name="Acme Wholesale Ltd.", sales_rep=rep)
+    other_customer = CustomerFactory(organization=org, customer_number="CUST-0099", company_name="Zenith Supply", sales_rep=other_rep)
+    contact = give_portal_login(customer)
+    return Tenant(
+        org=org,
+        admin=Membership.objects.get(organization=org, role=Role.ADMIN),
+        rep=rep,
+        other_rep=other_rep,
+        customer=customer,
+        other_customer=other_customer,
+        portal=contact.portal_membership,
+    )
+
+
+@pytest.fixture
+def tenant(db) -> Tenant:
+    return make_tenant("Acme Corp", "ACME")
+
+
+@pytest.fixture
+def other_tenant(db) -> Tenant:
+    return make_tenant("Globex", "GLOBEX")
+
+
+@pytest.fixture
+def anon_api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD

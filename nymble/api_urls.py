@@ -1,0 +1,23 @@
+"""Every route of the JSON API, collected from the apps."""
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from nymble import views
+
+router = SimpleRouter(trailing_slash=False)
+router.register(r"organizations", views.OrganizationViewSet, basename="organization")
+router.register(r"organizations/(?P<organization_id>[^/]+)/pricetiers", views.PriceTierViewSet, basename="pricetier")
+router.register(
+    r"organizations/(?P<organization_id>[^/]+)/customerattributes",
+    views.AttributeDefinitionViewSet,
+    basename="customerattribute",
+)
+router.register(r"organizations/(?P<organization_id>[^/]+)/apiclients", views.ApiClientViewSet, basename="apiclient")
+
+urlpatterns = [
+    path("auth/token", views.TokenView.as_view(), name="auth-token"),
+    path("auth/token/refresh", views.TokenRefreshView.as_view(), name="auth-token-refresh"),
+    path("auth/logout", views.LogoutView.as_view(), name="auth-logout"),
+    path("auth/login", views.ClientLoginView.as_view(), name="auth-client-login"),
+    path("", include(router.urls)),
+]

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class NymbleConfig(AppConfig):
+    name = "nymble"
+    verbose_name = "Organizations and logins"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,59 @@
+from rest_framework import serializers
+
+from nymble.api.serializers import ApiSerializer
+from nymble.models import AttributeType
+
+
+class TokenRequestSerializer(ApiSerializer):
+    Email = serializers.CharField(max_length=254)
+    Password = serializers.CharField(max_length=128, trim_whitespace=False)
+    OrgCode = serializers.CharField(max_length=32, required=False, allow_blank=True)
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    AccessToken = serializers.CharField()
+    RefreshToken = serializers.CharField(required=False)
+    TokenType = serializers.CharField()
+    ExpiresIn = serializers.IntegerField()
+
+
+class RefreshRequestSerializer(ApiSerializer):
+    RefreshToken = serializers.CharField(max_length=4096)
+
+
+class ClientLoginSerializer(ApiSerializer):
+    OrgCode = serializers.CharField(max_length=32)
+    ClientId = serializers.CharField(max_length=64)
+    ClientSecret = serializers.CharField(max_length=256, trim_whitespace=False)
+
+
+class OrganizationSerializer(ApiSerializer):
+    OrganizationId = serializers.UUIDField(source="id", read_only=True)
+    Name = serializers.CharField(source="name", read_only=True)
+    OrgCode = serializers.CharField(source="org_code", read_only=True)
+    TimeZone = serializers.CharField(source="time_zone", read_only=True)
+    CurrencyCode = serializers.CharField(source="currency_code", read_only=True)
+    CreatedAt = serializers.DateTimeField(source="created_at", read_only=True)
+
+
+class PriceTierSerializer(ApiSerializer):
+    Code = serializers.RegexField(r"^[A-Za-z0-9_.-]+$", source="code", max_length=64)
+    Name = serializers.CharField(source="name", max_length=200)
+    CreatedAt = serializers.DateTimeField(source="created_at", read_only=True)
+
+
+class AttributeDefinitionSerializer(ApiSerializer):
+    Key = serializers.RegexField(r"^[A-Za-z][A-Za-z0-9_]*$", source="key", max_length=64)
+    Type = serializers.ChoiceField(source="type", choices=AttributeType.choices)
+    Required = serializers.BooleanField(source="required", default=False)
+    CreatedAt = serializers.DateTimeField(source="created_at", read_only=True)
+
+
+class ApiClientSerializer(ApiSerializer):
+    ClientId = serializers.UUIDField(source="id", read_only=True)
+    Name = serializers.CharField(source="name", max_length=200)
+    CreatedAt = serializers.DateTimeField(source="created_at", read_only=True)
+
+
+class ApiClientCreatedSerializer(ApiClientSerializer):
+    ClientSecret = serializers.CharField(read_only=True, help_text="Shown once; store it now.")

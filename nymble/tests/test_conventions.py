@@ -1,0 +1,132 @@
+"""The wire conventions of §3, shown on the organization-settings endpoints."""
+from decimal import Decimal
+
+import pytest
+from openapi_spec_validator import validate
+from rest_framework.test import APIClient
+
+from nymble.api.json import DecimalJSONRenderer
+from nymble.models import PriceTier
+
+pytestmark = pytest.mark.django_db
+
+PROBLEM = "application/problem+json"
+
+
+def tiers_path(tenant):
+    return f"/api/organizations/{tenant.org.id}/pricetiers"
+
+
+def assert_problem(response, status):
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == PROBLEM
+    body = response.json()
+    assert body["status"] == status and body["title"] and body["type"]
+    return body
+
+
+def test_400_names_each_offending_field(tenant):
+    body = assert_problem(tenant.admin_api.post(tiers_path(tenant), {"Code": "has space"}, format="json"), 400)
+    assert set(body["errors"]) == {"Code", "Name"}
+
+
+def test_unknown_key_is_400_naming_it_and_changes_nothing(tenant):
+    before = PriceTier.objects.count()
+    response = tenant.admin_api.post(tiers_path(tenant), {"Code": "Gold", "Name": "Gold", "Colour": "x"}, format="json")
+    assert assert_problem(response, 400)["errors"] == {"Colour": ["Unknown field."]}
+    assert PriceTier.objects.count() == before
+
+
+def test_request_keys_match_case_insensitively_and_read_only_keys_are_ignored(tenant):
+    response = tenant.admin_api.post(
+        tiers_path(tenant), {"code": "Gold", "NAME": "Gold tier", "CreatedAt": "1999-01-01T00:00:00Z"}, format="json"
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["Code"] == "Gold" and response.json()["Name"] == "Gold tier"
+    assert not response.json()["CreatedAt"].startswith("1999")
+
+
+def test_same_key_twice_in_different_case_is_400(tenant):
+    response = tenant.admin_api.post(tiers_path(tenant), {"code": "A", "Code": "B", "Name": "x"}, format="json")
+    assert "Code" in assert_problem(response, 400)["errors"] or "code" in response.json()["errors"]
+
+
+@pytest.mark.parametrize("raw", ['{"Code": ', "[1, 2]", '"just a string"', '{"Code": NaN, "Name": "x"}'])
+def test_malformed_or_non_object_json_is_400(tenant, raw):
+    response = tenant.admin_api.post(tiers_path(tenant), raw, content_type="application/json")
+    assert_problem(response, 400)
+
+
+def test_401_without_or_with_a_bad_token(tenant, anon_api):
+    assert_problem(anon_api.get(tiers_path(tenant)), 401)
+    anon_api.credentials(HTTP_AUTHORIZATION="Bearer not.a.token")
+    assert_problem(anon_api.get(tiers_path(tenant)), 401)
+
+
+def test_404_for_unknown_routes_and_other_organizations(tenant, other_tenant):
+    assert_problem(tenant.admin_api.get("/api/no-such-thing"), 404)
+    assert_problem(tenant.admin_api.get(tiers_path(other_tenant)), 404)
+    assert_problem(tenant.admin_api.get(f"/api/organizations/{other_tenant.org.id}"), 404)
+    assert_problem(tenant.admin_api.get("/api/organizations/not-an-id"), 404)
+
+
+def test_403_for_a_role_that_may_not_act(tenant):
+    assert_problem(tenant.rep_api.post(tiers_path(tenant), {"Code": "Gold", "Name": "Gold"}, format="json"), 403)
+    assert tenant.rep_api.get(tiers_path(tenant)).status_code == 200
+
+
+def test_405_for_a_method_the_route_does_not_take(tenant):
+    assert_problem(tenant.admin_api.delete(tiers_path(tenant)), 405)
+
+
+def test_409_names_the_duplicate_field(tenant):
+    body = assert_problem(tenant.admin_api.post(tiers_path(tenant), {"Code": "Wholesale", "Name": "x"}, format="json"), 409)
+    assert "Code" in body["errors"]
+
+
+def test_list_envelope_and_page_size_cap(tenant):
+    for n in range(30):
+        PriceTier.objects.create(organization=tenant.org, code=f"T{n:02d}", name=f"Tier {n}")
+    body = tenant.admin_api.get(tiers_path(tenant), {"PageSize": 10, "PageNumber": 2}).json()
+    assert set(body) == {"Data", "TotalRecords", "CurrentPage", "PageSize", "TotalPages"}
+    assert (body["TotalRecords"], body["CurrentPage"], body["PageSize"], body["TotalPages"]) == (32, 2, 10, 4)
+    assert len(body["Data"]) == 10
+    assert tenant.admin_api.get(tiers_path(tenant)).json()["PageSize"] == 25
+    assert len(tenant.admin_api.get(tiers_path(tenant), {"pagesize": 200}).json()["Data"]) == 32
+    assert "PageSize" in assert_problem(tenant.admin_api.get(tiers_path(tenant), {"PageSize": 201}), 400)["errors"]
+    assert_problem(tenant.admin_api.get(tiers_path(tenant), {"PageNumber": 0}), 400)
+    assert_problem(tenant.admin_api.get(tiers_path(tenant), {"PageSize": "ten"}), 400)
+    beyond = tenant.admin_api.get(tiers_path(tenant), {"PageNumber": 99}).json()
+    assert beyond["Data"] == [] and beyond["TotalRecords"] == 32
+
+
+def test_sorting(tenant):
+    codes = [t["Code"] for t in tenant.admin_api.get(tiers_path(tenant), {"sortOn": "Code", "sortDirection": "desc"}).json()["Data"]]
+    assert codes == ["Wholesale", "Retail"]
+    assert "sortOn" in assert_problem(tenant.admin_api.get(tiers_path(tenant), {"sortOn": "Bogus"}), 400)["errors"]
+    assert_problem(tenant.admin_api.get(tiers_path(tenant), {"sortDirection": "sideways"}), 400)
+
+
+def test_money_is_written_as_an_exact_json_number():
+    rendered = DecimalJSONRenderer().render({"Price": Decimal("18.50"), "Rate": Decimal("0.0500")})
+    assert rendered == b'{"Price":18.50,"Rate":0.0500}'
+
+
+def test_customer_attribute_definitions(tenant, other_tenant):
+    path = f"/api/organizations/{tenant.org.id}/customerattributes"
+    created = tenant.admin_api.post(path, {"Key": "Region", "Type": "string", "Required": True}, format="json")
+    assert created.status_code == 201 and created.json()["Required"] is True
+    assert_problem(tenant.admin_api.post(path, {"Key": "Region", "Type": "string"}, format="json"), 409)
+    assert "Type" in assert_problem(tenant.admin_api.post(path, {"Key": "X", "Type": "colour"}, format="json"), 400)["errors"]
+    assert [a["Key"] for a in tenant.rep_api.get(path).json()["Data"]] == ["Region"]
+    assert other_tenant.admin_api.get(f"/api/organizations/{other_tenant.org.id}/customerattributes").json()["Data"] == []
+
+
+def test_schema_is_valid_openapi_3(db):
+    response = APIClient().get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    schema = response.json()
+    validate(schema)
+    assert schema["openapi"].startswith("3.")
+    assert "/api/auth/token" in schema["paths"]
+    assert APIClient().get("/api/docs/").status_code == 200

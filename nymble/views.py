@@ -1,0 +1,137 @@
+"""Login, tokens, and the organization's own settings."""
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from nymble import services, tokens
+from nymble.api.permissions import ADMIN, EVERY_ROLE, IsAnyone
+from nymble.api.views import OrganizationNestedMixin, ScopedViewSet
+from nymble.models import ApiClient, CustomerAttributeDefinition, Organization, PriceTier
+from nymble.serializers import (
+    ApiClientCreatedSerializer,
+    ApiClientSerializer,
+    AttributeDefinitionSerializer,
+    ClientLoginSerializer,
+    OrganizationSerializer,
+    PriceTierSerializer,
+    RefreshRequestSerializer,
+    TokenRequestSerializer,
+    TokenResponseSerializer,
+)
+
+
+class PublicView(APIView):
+    authentication_classes = []
+    permission_classes = [IsAnyone]
+
+    def get_authenticate_header(self, request):
+        return 'Bearer realm="api"'  # wrong credentials are a 401, not DRF's 403 for auth-less views
+
+
+class TokenView(PublicView):
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer}, auth=[])
+    def post(self, request):
+        data = TokenRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.login_with_password(
+            email=data.validated_data["Email"],
+            password=data.validated_data["Password"],
+            org_code=data.validated_data.get("OrgCode") or None,
+        )
+        return Response(tokens.membership_tokens(membership))
+
+
+class TokenRefreshView(PublicView):
+    @extend_schema(request=RefreshRequestSerializer, responses={200: TokenResponseSerializer}, auth=[])
+    def post(self, request):
+        data = RefreshRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(tokens.refresh_access(data.validated_data["RefreshToken"]))
+
+
+class LogoutView(PublicView):
+    @extend_schema(request=RefreshRequestSerializer, responses={204: None}, auth=[])
+    def post(self, request):
+        data = RefreshRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tokens.refresh_revoke(data.validated_data["RefreshToken"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ClientLoginView(PublicView):
+    @extend_schema(request=ClientLoginSerializer, responses={200: TokenResponseSerializer}, auth=[])
+    def post(self, request):
+        data = ClientLoginSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        client = services.api_client_authenticate(
+            org_code=data.validated_data["OrgCode"],
+            client_id=data.validated_data["ClientId"],
+            client_secret=data.validated_data["ClientSecret"],
+        )
+        return Response(tokens.api_client_token(client))
+
+
+class OrganizationViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
+    model = Organization
+    serializer_class = OrganizationSerializer
+    lookup_url_kwarg = "organization_id"
+    action_roles = {"retrieve": EVERY_ROLE}
+
+    def get_object(self):
+        if str(self.principal.organization_id) != self.kwargs["organization_id"]:
+            raise NotFound()
+        return Organization.objects.get(pk=self.principal.organization_id)
+
+
+class OrganizationSettingViewSet(OrganizationNestedMixin, mixins.ListModelMixin, mixins.CreateModelMixin, ScopedViewSet):
+    """Price tiers and attribute definitions: every role of the organization reads, admins add."""
+
+    action_roles = {"list": EVERY_ROLE, "create": ADMIN}
+    create_service = None
+
+    def create(self, request, *args, **kwargs):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        organization = Organization.objects.get(pk=self.principal.organization_id)
+        obj = type(self).create_service(organization=organization, **data.validated_data)
+        return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
+
+
+class PriceTierViewSet(OrganizationSettingViewSet):
+    model = PriceTier
+    serializer_class = PriceTierSerializer
+    create_service = staticmethod(services.price_tier_create)
+    sort_fields = {"Code": "code", "Name": "name"}
+    default_sort = "Code"
+
+
+class AttributeDefinitionViewSet(OrganizationSettingViewSet):
+    model = CustomerAttributeDefinition
+    serializer_class = AttributeDefinitionSerializer
+    create_service = staticmethod(services.attribute_definition_create)
+    sort_fields = {"Key": "key"}
+    default_sort = "Key"
+
+
+class ApiClientViewSet(
+    OrganizationNestedMixin, mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, ScopedViewSet
+):
+    model = ApiClient
+    serializer_class = ApiClientSerializer
+    lookup_url_kwarg = "client_id"
+    action_roles = {"list": ADMIN, "create": ADMIN, "destroy": ADMIN}
+
+    @extend_schema(responses={201: ApiClientCreatedSerializer})
+    def create(self, request, *args, **kwargs):
+        data = ApiClientSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        organization = Organization.objects.get(pk=self.principal.organization_id)
+        client, secret = services.api_client_create(organization=organization, name=data.validated_data["name"])
+        return Response(
+            {**ApiClientSerializer(client).data, "ClientSecret": secret}, status=status.HTTP_201_CREATED
+        )
+
+    def perform_destroy(self, instance):
+        services.api_client_revoke(client=instance)

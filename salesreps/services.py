@@ -1,0 +1,101 @@
+"""Sales rep writes: create (linking one global identity across organizations), update, (de)activate."""
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from rest_framework import serializers
+
+from nymble.api.problems import Conflict
+from nymble.models import Organization, Role
+from nymble.services import login_get_or_create, membership_create
+from nymble.tokens import membership_revoke_tokens
+from salesreps.models import OrganizationSalesRep, SalesRep
+
+DEFAULT_ROLES = [Role.SALES_REP.value]
+
+
+def _rep_number_taken(rep_number: str) -> Conflict:
+    return Conflict(errors={"RepNumber": [f"A rep with number '{rep_number}' exists in this organization."]})
+
+
+@transaction.atomic
+def sales_rep_create(
+    *,
+    organization: Organization,
+    rep_number: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    phone_number: str = "",
+    roles: list[str] | None = None,
+    active: bool = True,
+    password: str | None = None,
+) -> OrganizationSalesRep:
+    """A rep whose email already has a login (a rep of another organization) shares its
+    `SalesRepId` and keeps that login's password."""
+    if OrganizationSalesRep.objects.filter(organization=organization, rep_number=rep_number).exists():
+        raise _rep_number_taken(rep_number)
+    user = login_get_or_create(email=email, password=password)
+    identity, _ = SalesRep.objects.get_or_create(user=user)
+    membership = membership_create(user=user, organization=organization, role=Role.SALES_REP)
+    if not active:
+        membership.is_active = False
+        membership.save(update_fields=["is_active"])
+    try:
+        with transaction.atomic():
+            return OrganizationSalesRep.objects.create(
+                organization=organization,
+                sales_rep=identity,
+                membership=membership,
+                rep_number=rep_number,
+                first_name=first_name,
+                last_name=last_name,
+                phone_number=phone_number,
+                roles=roles or DEFAULT_ROLES,
+                active=active,
+            )
+    except IntegrityError:
+        raise _rep_number_taken(rep_number) from None
+
+
+@transaction.atomic
+def sales_rep_update(*, rep: OrganizationSalesRep, **changes) -> OrganizationSalesRep:
+    """Changes name, phone, roles or RepNumber. `Active` goes through (de)activate; a password
+    only for a login that belongs to this organization alone."""
+    rep = OrganizationSalesRep.objects.select_for_update().select_related("sales_rep__user").get(pk=rep.pk)
+    password = changes.pop("password", None)
+    email = changes.pop("email", None)
+    active = changes.pop("active", None)
+    if email is not None and email.strip().lower() != rep.email:
+        raise serializers.ValidationError({"Email": ["A rep's login email cannot be changed."]})
+    if password:
+        user = rep.sales_rep.user
+        if user.memberships.exclude(organization_id=rep.organization_id).exists():
+            raise serializers.ValidationError(
+                {"Password": ["This login is shared with another organization; its owner sets the password."]}
+            )
+        user.set_password(password)
+        user.save(update_fields=["password"])
+    for field, value in changes.items():
+        setattr(rep, field, value)
+    try:
+        with transaction.atomic():
+            rep.save()
+    except IntegrityError:
+        raise _rep_number_taken(rep.rep_number) from None
+    if active is not None and active != rep.active:
+        rep = sales_rep_set_active(rep=rep, active=active)
+    return rep
+
+
+@transaction.atomic
+def sales_rep_set_active(*, rep: OrganizationSalesRep, active: bool) -> OrganizationSalesRep:
+    """Deactivation revokes every token of the rep's login in this organization at once;
+    reactivation lets it log in again but revives no old token."""
+    rep = OrganizationSalesRep.objects.select_for_update().get(pk=rep.pk)
+    rep.active = active
+    rep.save(update_fields=["active", "updated_at"])
+    rep.membership.is_active = active
+    rep.membership.save(update_fields=["is_active"])
+    if not active:
+        membership_revoke_tokens(rep.membership_id)
+    return rep
