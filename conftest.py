@@ -25,6 +25,8 @@ def postgres_only():
 
 
 def client_for(membership: Membership) -> APIClient:
+    """A client logged in as the membership as it is now (its current token version)."""
+    membership.refresh_from_db()
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {membership_tokens(membership)['AccessToken']}")
     return client

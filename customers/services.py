@@ -1,39 +1,141 @@
-"""Customer writes: create, upsert, update with nested addresses and contacts, (de)activate, portal logins."""
+"""Customer writes: create, upsert, update with nested addresses and contacts, (de)activate, portal logins.
+
+Whichever door a change comes through (API, admin, seed), these functions hold the rules:
+what each role may change, attribute definitions, one default address per type, and the
+revocation of portal tokens on deactivation.
+"""
 from __future__ import annotations
+
+import datetime
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import serializers
 
+from customers.models import Address, Contact, Customer
 from nymble.api.problems import Conflict
-from nymble.models import Membership, Organization, Role
+from nymble.models import AttributeType, CustomerAttributeDefinition, Membership, Organization, Role
+from nymble.scoping import Principal
 from nymble.services import login_get_or_create, membership_create
 from nymble.tokens import membership_revoke_tokens
-from customers.models import Address, Contact, Customer
+from salesreps.models import OrganizationSalesRep
+
+# Fields a rep may not change on an account (it may set Pricing and Terms when it creates one).
+REP_LOCKED = {"sales_rep": "RepNumber", "price_tier": "Pricing", "terms": "Terms", "active": "Active"}
+# What a portal user may change on its own account.
+PORTAL_EDITABLE = {"addresses", "contacts"}
+WIRE_NAMES = {
+    "customer_number": "CustomerNumber", "company_name": "CompanyName", "company_email": "CompanyEmail",
+    "company_phone": "CompanyPhone", "company_fax": "CompanyFax", "price_tier": "Pricing", "active": "Active",
+    "sales_rep": "RepNumber", "terms": "Terms", "external_id": "ExternalId", "currency_code": "CurrencyCode",
+    "attributes": "CustomerAttributes",
+}
+# What a full replacement (PUT) resets a field to when the body leaves it out.
+REPLACE_DEFAULTS = {
+    "company_phone": "", "company_fax": "", "sales_rep": None, "terms": "", "external_id": None, "attributes": {},
+}
 
 
-def _customer_conflict(exc: IntegrityError, customer_number: str) -> Conflict:
-    if "external_id" in str(exc):
-        return Conflict(errors={"ExternalId": ["Another customer has this ExternalId."]})
-    return Conflict(errors={"CustomerNumber": [f"A customer with number '{customer_number}' exists."]})
+def _refuse_locked_changes(actor: Principal | None, customer: Customer | None, changes: dict) -> None:
+    """A rep may not change RepNumber, Pricing, Terms or Active; a portal user only its
+    addresses and contacts. A field sent back unchanged is fine (a fetched object can be sent
+    back as it is); changing it is a 400 naming the field. `customer` is None on create."""
+    if actor is None or actor.is_admin:
+        return
+    errors = {}
+    for field, value in changes.items():
+        if field in PORTAL_EDITABLE or (customer is not None and value == getattr(customer, field)):
+            continue
+        if actor.is_customer:
+            errors[WIRE_NAMES.get(field, field)] = ["A portal user may change only its addresses and contacts."]
+        elif field in REP_LOCKED and not (customer is None and _rep_may_open_with(actor, field, value)):
+            errors[REP_LOCKED[field]] = ["A sales rep may not set this field."]
+    if errors:
+        raise serializers.ValidationError(errors)
+
+
+def _rep_may_open_with(actor: Principal, field: str, value) -> bool:
+    """A rep opening an account prices it and sets its terms, assigned to itself and active."""
+    if field == "sales_rep":
+        return value is not None and value.pk == actor.sales_rep_id
+    if field == "active":
+        return value is True
+    return field in ("price_tier", "terms")
+
+
+def attributes_validated(organization_id, attributes: dict) -> dict:
+    """Values of defined keys with the right type; every required key present."""
+    definitions = {d.key: d for d in CustomerAttributeDefinition.objects.filter(organization_id=organization_id)}
+    errors, clean = {}, {}
+    for key, value in attributes.items():
+        definition = definitions.get(key)
+        if definition is None:
+            errors[f"CustomerAttributes.{key}"] = ["No such customer attribute is defined."]
+            continue
+        try:
+            clean[key] = _attribute_value(definition.type, value)
+        except ValueError as exc:
+            errors[f"CustomerAttributes.{key}"] = [str(exc)]
+    for key, definition in definitions.items():
+        if definition.required and attributes.get(key) in (None, ""):
+            errors[f"CustomerAttributes.{key}"] = ["This attribute is required."]
+    if errors:
+        raise serializers.ValidationError(errors)
+    return clean
+
+
+def _attribute_value(kind: str, value):
+    if value is None:
+        return None
+    if kind == AttributeType.STRING and isinstance(value, str):
+        return value
+    if kind == AttributeType.BOOLEAN and isinstance(value, bool):
+        return value
+    if kind == AttributeType.NUMBER and isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        if isinstance(value, Decimal):
+            if not value.is_finite():
+                raise ValueError("Must be a number.")
+            return int(value) if value == value.to_integral_value() else float(value)
+        return value
+    if kind == AttributeType.DATE and isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value).isoformat()
+        except ValueError:
+            raise ValueError("Must be a date (YYYY-MM-DD).") from None
+    raise ValueError(f"Must be a {kind}.")
+
+
+def _one_default_per_type(addresses: list[dict]) -> list[dict]:
+    """Setting a new default clears the old one: the last default of each type wins."""
+    seen = set()
+    for address in reversed(addresses):
+        if address.get("is_default"):
+            kind = address.get("address_type", "")
+            if kind in seen:
+                address["is_default"] = False
+            seen.add(kind)
+    return addresses
 
 
 def _replace_children(customer: Customer, addresses: list[dict] | None, contacts: list[dict] | None) -> None:
     if addresses is not None:
         customer.addresses.all().delete()
         Address.objects.bulk_create(
-            Address(customer=customer, position=index, **address) for index, address in enumerate(addresses)
+            Address(customer=customer, position=index, **address)
+            for index, address in enumerate(_one_default_per_type([dict(a) for a in addresses]))
         )
     if contacts is not None:
         _replace_contacts(customer, contacts)
 
 
 def _replace_contacts(customer: Customer, contacts: list[dict]) -> None:
-    """Contacts are replaced, but a contact whose email is kept keeps its portal login."""
+    """Contacts are replaced, but a contact whose email is kept keeps its id and portal login."""
     existing = {c.email.lower(): c for c in customer.contacts.all() if c.email}
     kept_ids = []
     for index, data in enumerate(contacts):
-        contact = existing.pop((data.get("email") or "").lower(), None) if data.get("email") else None
+        email = (data.get("email") or "").lower()
+        contact = existing.pop(email, None) if email else None
         if contact is None:
             contact = Contact(customer=customer)
         for field, value in data.items():
@@ -47,23 +149,45 @@ def _replace_contacts(customer: Customer, contacts: list[dict]) -> None:
     dropped.delete()
 
 
+def _customer_conflict(customer: Customer) -> Conflict:
+    """Names the key a failed insert or update collided on (asked of the data, not the driver's message)."""
+    others = Customer.objects.filter(organization_id=customer.organization_id).exclude(pk=customer.pk)
+    errors = {}
+    if others.filter(customer_number=customer.customer_number).exists():
+        errors["CustomerNumber"] = [f"A customer with number '{customer.customer_number}' exists."]
+    if customer.external_id and others.filter(external_id=customer.external_id).exists():
+        errors["ExternalId"] = ["Another customer has this ExternalId."]
+    return Conflict(errors=errors or None)
+
+
 @transaction.atomic
-def customer_create(*, organization: Organization, addresses=None, contacts=None, **fields) -> Customer:
+def customer_create(
+    *, organization: Organization, actor: Principal | None = None, addresses=None, contacts=None, **fields
+) -> Customer:
+    if actor is not None and actor.is_rep and fields.get("sales_rep") is None:
+        fields["sales_rep"] = OrganizationSalesRep.objects.get(pk=actor.sales_rep_id)
+    _refuse_locked_changes(actor, None, fields)
     fields.setdefault("currency_code", organization.currency_code)
+    fields["attributes"] = attributes_validated(organization.id, fields.get("attributes") or {})
     customer = Customer(organization=organization, **fields)
     try:
         with transaction.atomic():
             customer.save()
-    except IntegrityError as exc:
-        raise _customer_conflict(exc, customer.customer_number) from None
+    except IntegrityError:
+        raise _customer_conflict(customer) from None
     _replace_children(customer, addresses or [], contacts or [])
     return customer
 
 
 @transaction.atomic
-def customer_update(*, customer: Customer, addresses=None, contacts=None, **changes) -> Customer:
+def customer_update(
+    *, customer: Customer, actor: Principal | None = None, addresses=None, contacts=None, **changes
+) -> Customer:
     """Sets the given fields; given address or contact lists replace the stored ones."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    _refuse_locked_changes(actor, customer, {**changes, "addresses": addresses, "contacts": contacts})
+    if "attributes" in changes:
+        changes["attributes"] = attributes_validated(customer.organization_id, changes["attributes"] or {})
     active = changes.pop("active", None)
     for field, value in changes.items():
         setattr(customer, field, value)
@@ -71,12 +195,36 @@ def customer_update(*, customer: Customer, addresses=None, contacts=None, **chan
     try:
         with transaction.atomic():
             customer.save()
-    except IntegrityError as exc:
-        raise _customer_conflict(exc, customer.customer_number) from None
+    except IntegrityError:
+        raise _customer_conflict(customer) from None
     _replace_children(customer, addresses, contacts)
     if active is not None and active != customer.active:
         customer = customer_set_active(customer=customer, active=active)
     return customer
+
+
+@transaction.atomic
+def customer_upsert(*, organization: Organization, actor: Principal | None = None, **fields) -> tuple[Customer, bool]:
+    """The ERP sync's PUT, keyed by CustomerNumber: creates (True) or replaces (False).
+
+    A replacement resets the optional fields the body leaves out; `Active` left out keeps its
+    state (activation goes with token revocation), and address or contact lists left out are kept.
+    Racing first syncs of one number end as one create and one replace.
+    """
+    number = fields["customer_number"]
+    existing = Customer.objects.select_for_update().filter(organization=organization, customer_number=number).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                return customer_create(organization=organization, actor=actor, **fields), True
+        except Conflict:
+            existing = Customer.objects.select_for_update().filter(
+                organization=organization, customer_number=number
+            ).first()
+            if existing is None:  # the conflict was another key (ExternalId)
+                raise
+    replacement = {**REPLACE_DEFAULTS, "currency_code": organization.currency_code, **fields}
+    return customer_update(customer=existing, actor=actor, **replacement), False
 
 
 @transaction.atomic

@@ -92,3 +92,21 @@ class ScopedInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return self.has_view_permission(request, obj)
+
+
+class ScopedRelatedFilter(admin.RelatedFieldListFilter):
+    """A sidebar filter on a related model listing only what the staff user may see."""
+
+    def field_choices(self, field, request, model_admin):
+        return [(obj.pk, str(obj)) for obj in field.related_model.objects.visible_to(request.user)]
+
+
+def form_errors_from(exc: APIException, wire_to_field: dict[str, str]) -> dict[str, list[str]]:
+    """A service's refusal as form errors: wire field names mapped to form fields, the rest general."""
+    errors = getattr(exc, "errors", None) or flatten_errors(exc.detail)
+    out: dict[str, list[str]] = {}
+    for name, messages_ in errors.items():
+        out.setdefault(wire_to_field.get(name.split(".")[0], None) or "__all__", []).extend(
+            [f"{name}: {m}" if name not in wire_to_field else m for m in messages_]
+        )
+    return out

@@ -20,4 +20,5 @@ urlpatterns = [
     path("auth/logout", views.LogoutView.as_view(), name="auth-logout"),
     path("auth/login", views.ClientLoginView.as_view(), name="auth-client-login"),
     path("", include(router.urls)),
+    path("", include("customers.urls")),
 ]

@@ -1,13 +1,28 @@
 """`search`, `sortOn` and `sortDirection` as §3 names them; each view declares its own fields."""
+import django_filters
+from django import forms
 from rest_framework import filters, serializers
 
 from nymble.api.pagination import query_param
 
 
 class SearchFilter(filters.SearchFilter):
-    """Case-insensitive substring search over the view's `search_fields` (`?search=acme`)."""
+    """Case-insensitive substring search (`?search=acme`): over the view's `search_fields`, or
+    through its `search_queryset(queryset, term)` when matching needs more than field lookups."""
 
     search_param = "search"
+
+    def filter_queryset(self, request, queryset, view):
+        custom = getattr(view, "search_queryset", None)
+        if custom is None:
+            return super().filter_queryset(request, queryset, view)
+        term = (query_param(request, self.search_param) or "").strip()
+        return custom(queryset, term) if term else queryset
+
+    def get_schema_operation_parameters(self, view):
+        if not (getattr(view, "search_fields", None) or getattr(view, "search_queryset", None)):
+            return []
+        return [{"name": "search", "in": "query", "required": False, "schema": {"type": "string"}}]
 
 
 class SortFilter(filters.BaseFilterBackend):
@@ -44,3 +59,21 @@ class SortFilter(filters.BaseFilterBackend):
             },
             {"name": "sortDirection", "in": "query", "required": False, "schema": {"type": "string", "enum": ["asc", "desc"]}},
         ]
+
+
+class _StrictBooleanField(forms.Field):
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in ("true", "1", "yes"):
+            return True
+        if text in ("false", "0", "no"):
+            return False
+        raise forms.ValidationError("Must be true or false.")
+
+
+class BooleanParam(django_filters.BooleanFilter):
+    """`?active=true|false`; anything else is a 400 rather than silently no filter."""
+
+    field_class = _StrictBooleanField

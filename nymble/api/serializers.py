@@ -8,7 +8,10 @@ fetched object can be sent back as it is.
 from collections.abc import Mapping
 from decimal import Decimal
 
+from django.core.exceptions import ObjectDoesNotExist
 from rest_framework import serializers
+
+from nymble.currencies import ISO_4217
 
 
 class ApiSerializerMixin:
@@ -58,3 +61,52 @@ class RateField(serializers.DecimalField):
     def __init__(self, **kwargs):
         kwargs.update(max_digits=5, decimal_places=4, min_value=Decimal("0"), max_value=Decimal("1"))
         super().__init__(**kwargs)
+
+
+class CurrencyField(serializers.CharField):
+    """An ISO 4217 code, upper-cased."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 3)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        code = super().to_internal_value(data).upper()
+        if code not in ISO_4217:
+            raise serializers.ValidationError(f"'{code}' is not an ISO 4217 currency code.")
+        return code
+
+
+class OrganizationSlugField(serializers.SlugRelatedField):
+    """A related object of the caller's organization named by its code (`Pricing` → a price tier).
+
+    The serializer's context carries `organization_id`; another organization's code does not exist.
+    """
+
+    def __init__(self, *, kind: str, **kwargs):
+        self.kind = kind
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return super().get_queryset().filter(organization_id=self.context["organization_id"])
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Must be a string.")
+        try:
+            return self.get_queryset().get(**{self.slug_field: data})
+        except ObjectDoesNotExist:
+            raise serializers.ValidationError(f"No {self.kind} '{data}' in this organization.") from None
+
+
+class OptionalTextField(serializers.CharField):
+    """An optional string where null and absent both mean empty."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def run_validation(self, data=serializers.empty):
+        return super().run_validation("" if data is None else data)

@@ -1,0 +1,136 @@
+from django import forms
+from django.contrib import admin, messages
+from django.forms.models import BaseInlineFormSet
+from rest_framework.exceptions import APIException
+
+from customers import services
+from customers.models import Address, Contact, Customer
+from nymble.models import Organization
+from nymble.admin_base import ScopedAdmin, ScopedInline, ScopedRelatedFilter, form_errors_from
+
+FORM_FIELDS = {wire: field for field, wire in services.WIRE_NAMES.items()}
+
+
+class AddressFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        defaults = {}
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if data.get("is_default") and not data.get("DELETE"):
+                kind = data.get("address_type", "")
+                if kind in defaults:
+                    raise forms.ValidationError(f"Only one default {kind or 'untyped'} address: untick one.")
+                defaults[kind] = True
+
+
+class AddressInline(ScopedInline):
+    model = Address
+    formset = AddressFormSet
+    fields = ("address_type", "is_default", "code", "address1", "address2", "city", "state_province",
+              "zip_postal_code", "country")
+
+
+class ContactFormSet(BaseInlineFormSet):
+    def delete_existing(self, obj, commit=True):
+        if commit:
+            services.portal_login_revoke(contact=obj)  # a removed contact's login stops at once
+        super().delete_existing(obj, commit)
+
+
+class ContactInline(ScopedInline):
+    model = Contact
+    formset = ContactFormSet
+    fields = ("contact_type", "first_name", "last_name", "email", "phone", "has_portal_login")
+    readonly_fields = ("has_portal_login",)
+
+    @admin.display(boolean=True, description="portal login")
+    def has_portal_login(self, obj):
+        return obj.portal_membership_id is not None
+
+
+class CustomerForm(forms.ModelForm):
+    """Checks what the services would refuse, so the staff user sees it on the form."""
+
+    class Meta:
+        model = Customer
+        exclude = ()
+
+    def clean(self):
+        cleaned = super().clean()
+        organization_id = self.instance.organization_id or self.admin_organization_id
+        if organization_id is None:
+            return cleaned
+        others = Customer.objects.filter(organization_id=organization_id).exclude(pk=self.instance.pk)
+        if cleaned.get("customer_number") and others.filter(customer_number=cleaned["customer_number"]).exists():
+            self.add_error("customer_number", "A customer with this number exists.")
+        if cleaned.get("external_id") and others.filter(external_id=cleaned["external_id"]).exists():
+            self.add_error("external_id", "Another customer has this ExternalId.")
+        if cleaned.get("external_id") == "":
+            cleaned["external_id"] = None
+        try:
+            cleaned["attributes"] = services.attributes_validated(organization_id, cleaned.get("attributes") or {})
+        except APIException as exc:
+            for field, errors in form_errors_from(exc, FORM_FIELDS).items():
+                self.add_error(None if field == "__all__" else field, errors)
+        return cleaned
+
+
+@admin.register(Customer)
+class CustomerAdmin(ScopedAdmin):
+    form = CustomerForm
+    list_display = ("customer_number", "company_name", "price_tier", "sales_rep", "terms", "active", "updated_at")
+    list_display_links = ("customer_number", "company_name")
+    list_filter = ("active", ("price_tier", ScopedRelatedFilter), ("sales_rep", ScopedRelatedFilter))
+    search_fields = ("customer_number", "company_name", "company_email", "contacts__email", "contacts__last_name")
+    list_select_related = ("price_tier", "sales_rep")
+    list_per_page = 50
+    readonly_fields = ("created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("customer_number", "company_name", "active")}),
+        ("Contact", {"fields": ("company_email", "company_phone", "company_fax")}),
+        ("Commercial terms", {"fields": ("price_tier", "sales_rep", "terms", "currency_code", "external_id")}),
+        ("Attributes", {"fields": ("attributes",), "classes": ("collapse",)}),
+        ("History", {"fields": ("created_at", "updated_at")}),
+    )
+    inlines = [AddressInline, ContactInline]
+    actions = ["activate", "deactivate"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        principal = self.principal(request)
+        form.admin_organization_id = principal.organization_id if principal else None
+        return form
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser and obj is None:
+            return ((None, {"fields": ("organization",)}),) + tuple(fieldsets)
+        return fieldsets
+
+    def save_model(self, request, obj, form, change):
+        """Through the services: attribute rules, and token revocation when Active is cleared."""
+        if change:
+            changed = {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+            services.customer_update(customer=obj, **changed)
+            obj.refresh_from_db()
+            return
+        data = dict(form.cleaned_data)
+        organization = data.pop("organization", None)
+        if not request.user.is_superuser:
+            organization = Organization.objects.get(pk=self.principal(request).organization_id)
+        created = services.customer_create(organization=organization, **data)
+        obj.pk, obj.organization = created.pk, organization
+        obj._state.adding = False
+
+    @admin.action(description="Activate the selected customers")
+    def activate(self, request, queryset):
+        for customer in queryset:
+            services.customer_set_active(customer=customer, active=True)
+        self.message_user(request, f"Activated {queryset.count()} customer(s).", messages.SUCCESS)
+
+    @admin.action(description="Deactivate the selected customers (their portal logins stop at once)")
+    def deactivate(self, request, queryset):
+        for customer in queryset:
+            services.customer_set_active(customer=customer, active=False)
+        self.message_user(request, f"Deactivated {queryset.count()} customer(s).", messages.SUCCESS)

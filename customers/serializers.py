@@ -1,0 +1,101 @@
+import re
+
+from rest_framework import serializers
+
+from customers.models import Customer
+from nymble.api.serializers import ApiSerializer, CurrencyField, OptionalTextField, OrganizationSlugField
+from nymble.models import PriceTier
+from salesreps.models import OrganizationSalesRep
+
+TERMS = re.compile(r"^(?:net(\d{1,3})|cod|prepaid)$", re.IGNORECASE)
+
+
+def normalize_terms(value: str) -> str:
+    """`Net30`, `COD` or `Prepaid` (any case); empty means none given."""
+    if not value:
+        return ""
+    match = TERMS.match(value.strip())
+    if not match:
+        raise serializers.ValidationError("Must be NetN (e.g. Net30), COD or Prepaid.")
+    if match.group(1):
+        return f"Net{int(match.group(1))}"
+    return "COD" if value.strip().lower() == "cod" else "Prepaid"
+
+
+class AddressSerializer(ApiSerializer):
+    AddressId = serializers.UUIDField(source="id", read_only=True)
+    Address1 = OptionalTextField(source="address1", max_length=200)
+    Address2 = OptionalTextField(source="address2", max_length=200)
+    City = OptionalTextField(source="city", max_length=100)
+    StateProvince = OptionalTextField(source="state_province", max_length=100)
+    ZipPostalCode = OptionalTextField(source="zip_postal_code", max_length=20)
+    Country = OptionalTextField(source="country", max_length=100)
+    AddressType = OptionalTextField(source="address_type", max_length=32)
+    Code = OptionalTextField(source="code", max_length=64)
+    Default = serializers.BooleanField(source="is_default", required=False, default=False)
+
+
+class ContactSerializer(ApiSerializer):
+    ContactId = serializers.UUIDField(source="id", read_only=True)
+    FirstName = OptionalTextField(source="first_name", max_length=100)
+    LastName = OptionalTextField(source="last_name", max_length=100)
+    Email = serializers.EmailField(source="email", required=False, allow_blank=True, max_length=254)
+    Phone = OptionalTextField(source="phone", max_length=40)
+    ContactType = OptionalTextField(source="contact_type", max_length=32)
+    HasPortalLogin = serializers.SerializerMethodField()
+
+    def get_HasPortalLogin(self, contact) -> bool:
+        return contact.portal_membership_id is not None
+
+
+class CustomerSerializer(ApiSerializer):
+    """A customer as the seed describes it; `Addresses` and `Contacts` given replace the stored ones."""
+
+    CustomerNumber = serializers.RegexField(r"^[^/\s](?:[^/]*[^/\s])?$", source="customer_number", max_length=64)
+    CompanyName = serializers.CharField(source="company_name", max_length=200)
+    CompanyEmail = serializers.EmailField(source="company_email", max_length=254)
+    CompanyPhone = OptionalTextField(source="company_phone", max_length=40)
+    CompanyFax = OptionalTextField(source="company_fax", max_length=40)
+    Pricing = OrganizationSlugField(
+        kind="price tier", source="price_tier", slug_field="code", queryset=PriceTier.objects.all()
+    )
+    Active = serializers.BooleanField(source="active", required=False)
+    RepNumber = OrganizationSlugField(
+        kind="sales rep",
+        source="sales_rep",
+        slug_field="rep_number",
+        queryset=OrganizationSalesRep.objects.all(),
+        required=False,
+        allow_null=True,
+    )
+    Terms = OptionalTextField(source="terms", max_length=32)
+    ExternalId = OptionalTextField(source="external_id", max_length=128)
+    CurrencyCode = CurrencyField(source="currency_code", required=False)
+    Addresses = AddressSerializer(source="addresses", many=True, required=False)
+    Contacts = ContactSerializer(source="contacts", many=True, required=False)
+    CustomerAttributes = serializers.DictField(source="attributes", required=False)
+    CreatedAt = serializers.DateTimeField(source="created_at", read_only=True)
+    UpdatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+
+    def validate_Terms(self, value):
+        return normalize_terms(value)
+
+    def validate_ExternalId(self, value):
+        return value or None
+
+
+CUSTOMER_LIST_RELATED = ("price_tier", "sales_rep")
+CUSTOMER_LIST_PREFETCH = ("addresses", "contacts")
+
+
+def customer_for_output(customer: Customer) -> Customer:
+    """The customer reloaded with what its serializer reads, in a fixed number of queries."""
+    return (
+        Customer.objects.select_related(*CUSTOMER_LIST_RELATED)
+        .prefetch_related(*CUSTOMER_LIST_PREFETCH)
+        .get(pk=customer.pk)
+    )
+
+
+class PortalLoginSerializer(ApiSerializer):
+    Password = serializers.CharField(write_only=True, min_length=8, max_length=128, trim_whitespace=False)

@@ -1,0 +1,120 @@
+"""Customers: thin viewsets over customers.services; scope comes from Customer.objects.visible_to."""
+import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from customers import services
+from customers.models import Contact, Customer
+from customers.selectors import customer_search
+from customers.serializers import (
+    CUSTOMER_LIST_PREFETCH,
+    CUSTOMER_LIST_RELATED,
+    CustomerSerializer,
+    PortalLoginSerializer,
+    customer_for_output,
+)
+from nymble.api.filters import BooleanParam
+from nymble.api.permissions import ADMIN, ADMIN_AND_REP, EVERY_ROLE
+from nymble.api.views import ScopedViewSet
+from nymble.models import Organization
+
+
+class CustomerFilter(django_filters.FilterSet):
+    active = BooleanParam(field_name="active")
+    pricing = django_filters.CharFilter(field_name="price_tier__code")
+    repNumber = django_filters.CharFilter(field_name="sales_rep__rep_number")
+
+    class Meta:
+        model = Customer
+        fields = []
+
+
+class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    model = Customer
+    serializer_class = CustomerSerializer
+    lookup_field = lookup_url_kwarg = "customer_number"
+    filterset_class = CustomerFilter
+    sort_fields = {"Name": "company_name", "CustomerNumber": "customer_number", "CreatedAt": "created_at"}
+    default_sort = "Name"
+    action_roles = {
+        "list": EVERY_ROLE,
+        "retrieve": EVERY_ROLE,
+        "create": ADMIN_AND_REP,
+        "partial_update": EVERY_ROLE,
+        "upsert": ADMIN,
+        "activate": ADMIN,
+        "deactivate": ADMIN,
+        "portal_login": ADMIN,
+        "portal_login_revoke": ADMIN,
+    }
+
+    def get_queryset(self):
+        return super().get_queryset().select_related(*CUSTOMER_LIST_RELATED).prefetch_related(*CUSTOMER_LIST_PREFETCH)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.principal is not None:
+            context["organization_id"] = self.principal.organization_id
+        return context
+
+    @staticmethod
+    def search_queryset(queryset, term):
+        return customer_search(queryset, term)
+
+    def _organization(self) -> Organization:
+        return Organization.objects.get(pk=self.principal.organization_id)
+
+    def _validated(self, instance=None, partial=False) -> dict:
+        serializer = self.get_serializer(instance, data=self.request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def _respond(self, customer, code=status.HTTP_200_OK):
+        return Response(self.get_serializer(customer_for_output(customer)).data, status=code)
+
+    def create(self, request):
+        data = self._validated()
+        customer = services.customer_create(organization=self._organization(), actor=self.principal, **data)
+        return self._respond(customer, status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: CustomerSerializer, 201: CustomerSerializer})
+    def upsert(self, request):
+        data = self._validated()
+        customer, created = services.customer_upsert(organization=self._organization(), actor=self.principal, **data)
+        return self._respond(customer, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    def partial_update(self, request, customer_number):
+        customer = self.get_object()
+        data = self._validated(customer, partial=True)
+        return self._respond(services.customer_update(customer=customer, actor=self.principal, **data))
+
+    @extend_schema(request=None)
+    def activate(self, request, customer_number):
+        return self._respond(services.customer_set_active(customer=self.get_object(), active=True))
+
+    @extend_schema(request=None)
+    def deactivate(self, request, customer_number):
+        return self._respond(services.customer_set_active(customer=self.get_object(), active=False))
+
+    def _contact(self, contact_id):
+        try:
+            return self.get_object().contacts.get(pk=contact_id)
+        except (Contact.DoesNotExist, DjangoValidationError):
+            raise NotFound() from None
+
+    @extend_schema(request=PortalLoginSerializer, responses={201: CustomerSerializer})
+    def portal_login(self, request, customer_number, contact_id):
+        contact = self._contact(contact_id)
+        serializer = PortalLoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.portal_login_create(contact=contact, password=serializer.validated_data["Password"])
+        return self._respond(contact.customer, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None})
+    def portal_login_revoke(self, request, customer_number, contact_id):
+        services.portal_login_revoke(contact=self._contact(contact_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
