@@ -3,6 +3,8 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from nymble import views
+from salesreps.urls import register as register_salesreps
+from salesreps.urls import urlpatterns as salesreps_urlpatterns
 
 router = SimpleRouter(trailing_slash=False)
 router.register(r"organizations", views.OrganizationViewSet, basename="organization")
@@ -13,6 +15,7 @@ router.register(
     basename="customerattribute",
 )
 router.register(r"organizations/(?P<organization_id>[^/]+)/apiclients", views.ApiClientViewSet, basename="apiclient")
+register_salesreps(router)
 
 urlpatterns = [
     path("auth/token", views.TokenView.as_view(), name="auth-token"),
@@ -21,4 +24,6 @@ urlpatterns = [
     path("auth/login", views.ClientLoginView.as_view(), name="auth-client-login"),
     path("", include(router.urls)),
     path("", include("customers.urls")),
+    path("", include("orders.urls")),
 ]
+urlpatterns += salesreps_urlpatterns

@@ -34,9 +34,17 @@ def sales_rep_create(
     `SalesRepId` and keeps that login's password."""
     if OrganizationSalesRep.objects.filter(organization=organization, rep_number=rep_number).exists():
         raise _rep_number_taken(rep_number)
-    user = login_get_or_create(email=email, password=password)
+    try:
+        with transaction.atomic():
+            user = login_get_or_create(email=email, password=password)
+    except IntegrityError:  # a concurrent request created this login first: it is the same person
+        user = login_get_or_create(email=email, password=None)
     identity, _ = SalesRep.objects.get_or_create(user=user)
-    membership = membership_create(user=user, organization=organization, role=Role.SALES_REP)
+    try:
+        with transaction.atomic():
+            membership = membership_create(user=user, organization=organization, role=Role.SALES_REP)
+    except IntegrityError:  # a concurrent request gave this login a role here first
+        raise Conflict(errors={"Email": [f"{user.email} already has a login in this organization."]}) from None
     if not active:
         membership.is_active = False
         membership.save(update_fields=["is_active"])

@@ -1,0 +1,214 @@
+"""Sales reps in the admin. Every write goes through salesreps.services, as the API's do, so a
+deactivation revokes tokens and a new rep links the global identity of its email."""
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import password_validation
+from django.db.models import Count
+from django.http import HttpResponseRedirect
+
+from customers.models import Customer
+from nymble.admin_base import ScopedAdmin, ScopedInline
+from nymble.models import Organization
+from salesreps import services
+from salesreps.models import OrganizationSalesRep
+
+# Model fields an admin form may change, as sales_rep_update names them.
+UPDATABLE = ("rep_number", "first_name", "last_name", "phone_number", "active")
+
+
+def _checked_password(form: forms.ModelForm) -> str:
+    password = form.cleaned_data.get("password") or ""
+    if password:
+        try:
+            password_validation.validate_password(password)
+        except forms.ValidationError as exc:
+            form.add_error("password", exc)
+    return password
+
+
+class SalesRepAddForm(forms.ModelForm):
+    email = forms.EmailField(
+        max_length=254, help_text="The rep's login. The email of a rep of another organization links that same person."
+    )
+    password = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="The password of a new login. An existing login keeps its own password.",
+    )
+
+    class Meta:
+        model = OrganizationSalesRep
+        fields = ("organization", "rep_number", "first_name", "last_name", "phone_number", "active")
+
+    def clean_password(self):
+        return _checked_password(self)
+
+
+class SalesRepChangeForm(forms.ModelForm):
+    password = forms.CharField(
+        label="New password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave empty to keep it. Only a login that belongs to this organization alone can be changed here.",
+    )
+
+    class Meta:
+        model = OrganizationSalesRep
+        fields = ("rep_number", "first_name", "last_name", "phone_number", "active")
+
+    def clean_password(self):
+        return _checked_password(self)
+
+
+class CustomerInline(ScopedInline):
+    """The rep's customers, read-only: assignments change on the customer."""
+
+    model = Customer
+    fields = ("customer_number", "company_name", "active", "price_tier")
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+
+    def get_queryset(self, request):
+        return Customer.objects.visible_to(request.user).select_related("price_tier")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OrganizationSalesRep)
+class OrganizationSalesRepAdmin(ScopedAdmin):
+    list_display = ("rep_number", "full_name", "email", "active", "customer_count")
+    list_display_links = ("rep_number", "full_name")
+    list_filter = ("active",)
+    search_fields = ("rep_number", "first_name", "last_name", "sales_rep__user__email")
+    ordering = ("rep_number",)
+    actions = ["activate", "deactivate"]
+    inlines = [CustomerInline]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).select_related("sales_rep__user")
+        return qs.annotate(customer_count=Count("customers"))
+
+    # ---- forms: add (with login) and change (login shown, password optional)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = SalesRepChangeForm if obj is not None else SalesRepAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            fields = ["rep_number", "first_name", "last_name", "email", "password", "phone_number", "active"]
+            return (["organization"] if request.user.is_superuser else []) + fields
+        return [
+            "rep_number", "first_name", "last_name", "email", "password", "phone_number", "active",
+            "sales_rep_id", "id", "created_at", "updated_at",
+        ] + (["organization"] if request.user.is_superuser else [])
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("email", "sales_rep_id", "id", "created_at", "updated_at", "organization")
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    # ---- saves go through the services
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            changes = {name: data[name] for name in form.changed_data if name in UPDATABLE}
+            if data.get("password"):
+                changes["password"] = data["password"]
+            rep = self.run_service(request, services.sales_rep_update, rep=obj, **changes)
+        else:
+            organization = data["organization"] if request.user.is_superuser else None
+            rep = self.run_service(
+                request,
+                services.sales_rep_create,
+                organization=organization or self._organization(request),
+                rep_number=data["rep_number"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                phone_number=data.get("phone_number") or "",
+                active=data.get("active", True),
+                password=data.get("password") or None,
+            )
+        if rep is None:
+            request._sales_rep_refused = True  # the service said why, as a message
+            return
+        for field in obj._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(rep, field.attname))
+        obj._state.adding = False
+
+    def _organization(self, request) -> Organization:
+        return Organization.objects.get(pk=self.principal(request).organization_id)
+
+    @staticmethod
+    def _refused(request) -> bool:
+        return getattr(request, "_sales_rep_refused", False)
+
+    def log_addition(self, request, obj, message):
+        if not self._refused(request):
+            return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        if not self._refused(request):
+            return super().log_change(request, obj, message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if self._refused(request):
+            return HttpResponseRedirect(request.get_full_path())  # back to the form; nothing was saved
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if self._refused(request):
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_change(request, obj)
+
+    # ---- list columns
+
+    @admin.display(description="name", ordering="last_name")
+    def full_name(self, obj):
+        return obj.full_name
+
+    @admin.display(description="email", ordering="sales_rep__user__email")
+    def email(self, obj):
+        return obj.email
+
+    @admin.display(description="SalesRepId")
+    def sales_rep_id(self, obj):
+        return obj.sales_rep_id  # the person's id, the same in every organization
+
+    @admin.display(description="customers", ordering="customer_count")
+    def customer_count(self, obj):
+        return obj.customer_count
+
+    # ---- actions
+
+    def _set_active(self, request, queryset, active: bool):
+        done = 0
+        for rep in queryset:
+            if self.run_service(request, services.sales_rep_set_active, rep=rep, active=active) is not None:
+                done += 1
+        if done:
+            what = "activated" if active else "deactivated; their tokens fail from the next request on"
+            self.message_user(request, f"{done} rep(s) {what}.", messages.SUCCESS)
+
+    @admin.action(description="Activate the selected reps")
+    def activate(self, request, queryset):
+        self._set_active(request, queryset, True)
+
+    @admin.action(description="Deactivate the selected reps (revokes their tokens)")
+    def deactivate(self, request, queryset):
+        self._set_active(request, queryset, False)
