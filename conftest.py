@@ -95,3 +95,13 @@ def anon_api() -> APIClient:
 @pytest.fixture
 def password() -> str:
     return PASSWORD
+
+
+@pytest.fixture
+def staff_client(tenant, client):
+    """The Django test client logged in to the admin as the tenant's admin (a staff user)."""
+    user = tenant.admin.user
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    client.force_login(user)
+    return client

@@ -134,11 +134,6 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/",
     "ENUM_NAME_OVERRIDES": {},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {"jwtAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-    },
-    "SECURITY": [{"jwtAuth": []}],
-    "AUTHENTICATION_WHITELIST": ["nymble.tokens.NymbleJWTAuthentication"],
 }
 
 # Celery: with no broker configured, tasks run in-process (the embedded default).

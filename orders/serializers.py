@@ -1,0 +1,140 @@
+from rest_framework import serializers
+
+from nymble.api.serializers import ApiSerializer, CurrencyField, MoneyField, OptionalTextField
+from orders.models import Channel, Invoice, InvoiceStatus, Order, OrderStatus, OrderType
+
+MAX_QUANTITY = 1_000_000
+
+
+class RepSerializer(ApiSerializer):
+    """A rep as orders show it; on input only `RepNumber` counts, the rest is ignored."""
+
+    RepNumber = serializers.CharField(source="rep_number", max_length=64)
+    FirstName = serializers.CharField(source="first_name", read_only=True)
+    LastName = serializers.CharField(source="last_name", read_only=True)
+    Email = serializers.EmailField(source="email", read_only=True)
+    PhoneNumber = serializers.CharField(source="phone_number", read_only=True)
+
+
+class OrderCustomerSerializer(ApiSerializer):
+    """The order's customer: given by `CustomerNumber`; the company fields are the snapshot it answers with."""
+
+    CustomerNumber = serializers.CharField(max_length=64)
+    CompanyName = serializers.CharField(read_only=True)
+    CompanyEmail = serializers.CharField(read_only=True)
+    CompanyPhone = serializers.CharField(read_only=True)
+    ShippingAddress = serializers.DictField(read_only=True, allow_null=True)
+    BillingAddress = serializers.DictField(read_only=True, allow_null=True)
+
+
+class OrderItemSerializer(ApiSerializer):
+    Sku = serializers.CharField(source="sku", max_length=64)
+    ProductName = serializers.CharField(source="product_name", read_only=True)
+    Quantity = serializers.IntegerField(source="quantity", min_value=1, max_value=MAX_QUANTITY)
+    Price = MoneyField(source="price", required=False, allow_null=True, min_value=0, max_digits=12)
+    CatalogPrice = MoneyField(source="catalog_price", read_only=True)
+    LineTotal = MoneyField(source="line_total", read_only=True)
+
+
+class PlacedBySerializer(serializers.Serializer):
+    Name = serializers.CharField(source="placed_by_label")
+    Role = serializers.CharField(source="placed_by_role")
+
+
+class OrderSerializer(ApiSerializer):
+    """An order: the seed's assisted-order body in, the full order out."""
+
+    OrderId = serializers.UUIDField(source="id", read_only=True)
+    OrderNumber = serializers.CharField(source="order_number", read_only=True)
+    Customer = OrderCustomerSerializer(source="customer_snapshot")
+    OrderType = serializers.ChoiceField(source="order_type", choices=OrderType.choices, required=False)
+    Channel = serializers.ChoiceField(source="channel", choices=Channel.choices, required=False)
+    Status = serializers.CharField(source="status", read_only=True)
+    PONumber = OptionalTextField(source="po_number", max_length=64)
+    PriceTier = serializers.CharField(source="price_tier.code", read_only=True)
+    CurrencyCode = CurrencyField(source="currency_code", required=False)
+    Terms = OptionalTextField(source="terms", max_length=32)
+    PrimarySalesRep = RepSerializer(source="primary_sales_rep", required=False, allow_null=True)
+    TakenBySalesRep = RepSerializer(source="taken_by_sales_rep", required=False, allow_null=True)
+    Items = OrderItemSerializer(source="items", many=True, allow_empty=False, max_length=500)
+    Subtotal = MoneyField(source="subtotal", read_only=True)
+    ExternalId = OptionalTextField(source="external_id", max_length=128)
+    PlacedBy = PlacedBySerializer(source="*", read_only=True)
+    CreatedAt = serializers.DateTimeField(source="created_at", read_only=True)
+    UpdatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+
+
+class OrderCreateSerializer(OrderSerializer):
+    """The input side: `PriceTier` is a code, checked by the service against the organization's tiers."""
+
+    PriceTier = serializers.CharField(required=False, allow_null=True, max_length=64)
+
+
+class OrderStatusSerializer(ApiSerializer):
+    Status = serializers.ChoiceField(choices=OrderStatus.choices)
+
+
+class InvoiceLineSerializer(serializers.Serializer):
+    Sku = serializers.CharField(source="sku")
+    ProductName = serializers.CharField(source="product_name")
+    Quantity = serializers.IntegerField(source="quantity")
+    Price = MoneyField(source="price")
+    LineTotal = MoneyField(source="line_total")
+
+
+class PaymentSerializer(ApiSerializer):
+    Amount = MoneyField(source="amount", max_digits=12)
+    PaidAt = serializers.DateTimeField(source="paid_at", required=False)
+    Reference = OptionalTextField(source="reference", max_length=128)
+    RecordedBy = serializers.CharField(source="recorded_by", read_only=True)
+    CreatedAt = serializers.DateTimeField(source="created_at", read_only=True)
+
+
+class CreditMemoLineSerializer(ApiSerializer):
+    Sku = serializers.CharField(source="invoice_line.sku", max_length=64)
+    Quantity = serializers.IntegerField(source="quantity", min_value=1, max_value=MAX_QUANTITY)
+    Price = MoneyField(source="price", read_only=True)
+    Amount = MoneyField(source="amount", read_only=True)
+
+
+class CreditMemoSerializer(ApiSerializer):
+    CreditMemoId = serializers.UUIDField(source="id", read_only=True)
+    CreditDate = serializers.DateField(source="credit_date")
+    Reason = OptionalTextField(source="reason", max_length=500)
+    Lines = CreditMemoLineSerializer(source="lines", many=True, allow_empty=False)
+    Total = MoneyField(source="total", read_only=True)
+    CreatedAt = serializers.DateTimeField(source="created_at", read_only=True)
+
+
+class InvoiceSerializer(ApiSerializer):
+    InvoiceId = serializers.UUIDField(source="id", read_only=True)
+    InvoiceNumber = serializers.CharField(source="invoice_number", read_only=True)
+    OrderId = serializers.UUIDField(source="order_id", read_only=True)
+    OrderNumber = serializers.CharField(source="order.order_number", read_only=True)
+    CustomerNumber = serializers.CharField(source="customer.customer_number", read_only=True)
+    PrimarySalesRep = serializers.CharField(source="primary_sales_rep.rep_number", read_only=True, allow_null=True)
+    InvoiceDate = serializers.DateField(source="invoice_date", required=False)
+    DueDate = serializers.DateField(source="due_date", read_only=True)
+    CurrencyCode = serializers.CharField(source="currency_code", read_only=True)
+    Lines = InvoiceLineSerializer(source="lines", many=True, read_only=True)
+    Total = MoneyField(source="total", read_only=True)
+    AmountPaid = MoneyField(source="amount_paid", read_only=True)
+    Balance = MoneyField(source="balance", read_only=True)
+    Status = serializers.ChoiceField(source="status", choices=InvoiceStatus.choices, read_only=True)
+    PaidAt = serializers.DateTimeField(source="paid_at", read_only=True)
+    Payments = PaymentSerializer(source="payments", many=True, read_only=True)
+    CreditMemos = CreditMemoSerializer(source="credit_memos", many=True, read_only=True)
+    CreatedAt = serializers.DateTimeField(source="created_at", read_only=True)
+
+
+ORDER_RELATED = ("price_tier", "primary_sales_rep__sales_rep__user", "taken_by_sales_rep__sales_rep__user")
+INVOICE_RELATED = ("order", "customer", "primary_sales_rep")
+INVOICE_PREFETCH = ("lines", "payments", "credit_memos__lines__invoice_line")
+
+
+def order_for_output(order: Order) -> Order:
+    return Order.objects.select_related(*ORDER_RELATED).prefetch_related("items").get(pk=order.pk)
+
+
+def invoice_for_output(invoice: Invoice) -> Invoice:
+    return Invoice.objects.select_related(*INVOICE_RELATED).prefetch_related(*INVOICE_PREFETCH).get(pk=invoice.pk)

@@ -1,0 +1,400 @@
+"""Orders, invoices, payments and credit memos: every rule of §4 in one place, for the API and the admin.
+
+Numbers (`ORD-00001`, `INV-00001`) come from a per-organization counter row taken under a
+lock inside the writing transaction, so a rolled-back write leaves no gap and two writers
+never share a number. Order placement checks idempotency (`Idempotency-Key`, `ExternalId`)
+again *after* taking that lock: a racing duplicate waits for the first to commit and then
+finds it, and the unique constraints catch anything that slips past.
+"""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import re
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from rest_framework import serializers
+
+from customers.models import Customer
+from customers.serializers import normalize_terms
+from nymble.api.problems import Conflict
+from nymble.models import Organization, PriceTier
+from nymble.scoping import Principal
+from orders.models import (
+    Channel,
+    CreditMemo,
+    CreditMemoLine,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Order,
+    OrderItem,
+    OrganizationSequence,
+    OrderStatus,
+    OrderType,
+    Payment,
+    Product,
+)
+from orders.pricing import price_at, price_breaks
+from salesreps.models import OrganizationSalesRep
+
+MAX_ORDER_LINES = 500
+FORWARD = [OrderStatus.PENDING, OrderStatus.PROCESSING, OrderStatus.SHIPPED, OrderStatus.COMPLETE]
+
+
+def invalid(field: str, message: str) -> serializers.ValidationError:
+    return serializers.ValidationError({field: [message]})
+
+
+def next_number(organization_id, name: str) -> str:
+    """The next number of a per-organization sequence. Call inside the writing transaction:
+    the counter row stays locked until it commits, and a rollback gives the number back."""
+    OrganizationSequence.objects.get_or_create(organization_id=organization_id, name=name)
+    sequence = OrganizationSequence.objects.select_for_update().get(organization_id=organization_id, name=name)
+    sequence.last_value = F("last_value") + 1
+    sequence.save(update_fields=["last_value"])
+    sequence.refresh_from_db(fields=["last_value"])
+    return f"{name}-{sequence.last_value:05d}"
+
+
+def local_date(organization: Organization, moment: datetime.datetime) -> datetime.date:
+    """The calendar day of a moment in the organization's time zone."""
+    return timezone.localtime(moment, organization.zone).date()
+
+
+# ---------------------------------------------------------------- orders
+
+
+def request_fingerprint(payload: dict) -> str:
+    """What makes two order requests "the same": their validated content, key case aside."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _customer_snapshot(customer: Customer) -> dict:
+    def address(kind):
+        found = next((a for a in customer.addresses.all() if a.address_type == kind and a.is_default), None)
+        if found is None:
+            return None
+        return {
+            "Address1": found.address1, "Address2": found.address2, "City": found.city,
+            "StateProvince": found.state_province, "ZipPostalCode": found.zip_postal_code,
+            "Country": found.country, "Code": found.code,
+        }
+
+    return {
+        "CustomerNumber": customer.customer_number,
+        "CompanyName": customer.company_name,
+        "CompanyEmail": customer.company_email,
+        "CompanyPhone": customer.company_phone,
+        "ShippingAddress": address("Shipping"),
+        "BillingAddress": address("Billing"),
+    }
+
+
+def _rep(organization: Organization, rep_number: str | None, field: str) -> OrganizationSalesRep | None:
+    if not rep_number:
+        return None
+    rep = OrganizationSalesRep.objects.filter(organization=organization, rep_number=rep_number).first()
+    if rep is None:
+        raise invalid(field, f"No sales rep '{rep_number}' in this organization.")
+    if not rep.active:
+        raise invalid(field, f"Sales rep '{rep_number}' is inactive.")
+    return rep
+
+
+def _priced_items(items: list[dict], *, organization, price_tier, currency_code, may_set_price: bool) -> list[OrderItem]:
+    """Each item checked against the catalog and priced, with two queries whatever the line count."""
+    if not items:
+        raise invalid("Items", "An order needs at least one item.")
+    if len(items) > MAX_ORDER_LINES:
+        raise invalid("Items", f"At most {MAX_ORDER_LINES} lines per order.")
+    skus = {item["sku"] for item in items}
+    products = {p.sku: p for p in Product.objects.filter(organization=organization, sku__in=skus, active=True)}
+    breaks = price_breaks([p.pk for p in products.values()], price_tier_id=price_tier.pk, currency_code=currency_code)
+    errors, lines = {}, []
+    for index, item in enumerate(items):
+        prefix = f"Items[{index}]"
+        product = products.get(item["sku"])
+        if product is None:
+            errors[f"{prefix}.Sku"] = [f"No active product '{item['sku']}'."]
+            continue
+        quantity = item["quantity"]
+        if quantity < product.minimum_order_quantity:
+            errors[f"{prefix}.Quantity"] = [f"At least {product.minimum_order_quantity} of {product.sku}."]
+            continue
+        if quantity % product.quantity_increment:
+            errors[f"{prefix}.Quantity"] = [f"{product.sku} is sold in multiples of {product.quantity_increment}."]
+            continue
+        catalog_price = price_at(breaks.get(product.pk, []), quantity)
+        if catalog_price is None:
+            errors[f"{prefix}.Sku"] = [f"{product.sku} has no {price_tier.code} price in {currency_code} for this quantity."]
+            continue
+        price = item.get("price")
+        if price is None:
+            price = catalog_price
+        elif price != catalog_price and not may_set_price:
+            errors[f"{prefix}.Price"] = ["A portal user orders at catalog prices."]
+            continue
+        lines.append(OrderItem(
+            position=index, product=product, sku=product.sku, product_name=product.name, quantity=quantity,
+            price=price, catalog_price=catalog_price, line_total=quantity * price,
+        ))
+    if errors:
+        raise serializers.ValidationError(errors)
+    return lines
+
+
+def _replayed(organization, idempotency_key, external_id, fingerprint) -> Order | None:
+    """The order a repeated request already placed; the same key with another body is a 409."""
+    for field, value, name in (("idempotency_key", idempotency_key, "Idempotency-Key"),
+                               ("external_id", external_id, "ExternalId")):
+        if not value:
+            continue
+        existing = Order.objects.filter(organization=organization, **{field: value}).first()
+        if existing is not None:
+            if existing.request_fingerprint != fingerprint:
+                raise Conflict(f"{name} '{value}' was used for a different order.", errors={name: ["Already used."]})
+            return existing
+    return None
+
+
+def order_place(
+    *,
+    organization: Organization,
+    actor: Principal,
+    actor_user=None,
+    actor_label: str,
+    customer: Customer,
+    items: list[dict],
+    order_type: str | None = None,
+    channel: str | None = None,
+    po_number: str = "",
+    price_tier: PriceTier | None = None,
+    currency_code: str | None = None,
+    terms: str | None = None,
+    primary_rep_number: str | None = None,
+    taken_by_rep_number: str | None = None,
+    external_id: str | None = None,
+    idempotency_key: str | None = None,
+    fingerprint: str = "",
+) -> tuple[Order, bool]:
+    """Places an order for a customer the actor can see; returns (order, created).
+
+    A portal user orders for its own account as `Standard` at catalog prices; a rep for its own
+    customers, recorded as `TakenBySalesRep` unless another rep is named, with the customer's
+    assigned rep as `PrimarySalesRep`; admins may name any rep and any price.
+    """
+    replay = _replayed(organization, idempotency_key, external_id, fingerprint)
+    if replay is not None:
+        return replay, False
+    if not customer.active:
+        raise invalid("Customer.CustomerNumber", f"Customer '{customer.customer_number}' is inactive.")
+
+    if actor.is_customer:
+        if order_type not in (None, OrderType.STANDARD):
+            raise invalid("OrderType", "A portal user places Standard orders.")
+        for value, field in ((primary_rep_number, "PrimarySalesRep"), (taken_by_rep_number, "TakenBySalesRep")):
+            if value:
+                raise invalid(field, "A portal user does not name sales reps.")
+        if price_tier is not None and price_tier.pk != customer.price_tier_id:
+            raise invalid("PriceTier", "A portal user orders at its own price tier.")
+    order_type = order_type or (OrderType.STANDARD if actor.is_customer else OrderType.ASSISTED)
+    channel = channel or (Channel.PORTAL if actor.is_customer else Channel.WEB)
+
+    primary = _rep(organization, primary_rep_number, "PrimarySalesRep.RepNumber") or customer.sales_rep
+    if actor.is_rep and primary is not None and primary.pk != customer.sales_rep_id:
+        raise invalid("PrimarySalesRep.RepNumber", "A sales rep cannot give a customer's commission to another rep.")
+    taken_by = _rep(organization, taken_by_rep_number, "TakenBySalesRep.RepNumber")
+    if taken_by is None and actor.is_rep:
+        taken_by = OrganizationSalesRep.objects.get(pk=actor.sales_rep_id)
+
+    price_tier = price_tier or customer.price_tier
+    currency_code = currency_code or customer.currency_code
+    try:
+        terms = normalize_terms(terms or customer.terms)
+    except serializers.ValidationError as exc:
+        raise invalid("Terms", str(exc.detail[0])) from None
+    if not terms:
+        raise invalid("Terms", "The customer has no default terms: give Terms.")
+    lines = _priced_items(items, organization=organization, price_tier=price_tier, currency_code=currency_code,
+                          may_set_price=not actor.is_customer)
+    snapshot = _customer_snapshot(Customer.objects.prefetch_related("addresses").get(pk=customer.pk))
+
+    with transaction.atomic():
+        number = next_number(organization.pk, "ORD")  # serializes placement per organization from here
+        replay = _replayed(organization, idempotency_key, external_id, fingerprint)
+        if replay is not None:
+            transaction.set_rollback(True)  # give the number back
+            return replay, False
+        order = Order(
+            organization=organization, order_number=number, customer=customer, customer_snapshot=snapshot,
+            order_type=order_type, channel=channel, po_number=po_number or "", price_tier=price_tier,
+            currency_code=currency_code, terms=terms, primary_sales_rep=primary, taken_by_sales_rep=taken_by,
+            placed_by=actor_user, placed_by_label=actor_label, placed_by_role=actor.role,
+            subtotal=sum((line.line_total for line in lines), Decimal("0.00")),
+            external_id=external_id or None, idempotency_key=idempotency_key or None, request_fingerprint=fingerprint,
+        )
+        order.save()
+        for line in lines:
+            line.order = order
+        OrderItem.objects.bulk_create(lines)
+    return order, True
+
+
+def order_place_idempotent(**kwargs) -> tuple[Order, bool]:
+    """order_place, where a duplicate that raced past the lock (the unique constraint caught it)
+    answers with the order that won."""
+    try:
+        with transaction.atomic():
+            return order_place(**kwargs)
+    except IntegrityError:
+        replay = _replayed(kwargs["organization"], kwargs.get("idempotency_key"), kwargs.get("external_id"),
+                           kwargs.get("fingerprint", ""))
+        if replay is None:
+            raise
+        return replay, False
+
+
+@transaction.atomic
+def order_cancel(*, order: Order) -> Order:
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if Invoice.objects.filter(order=order).exists():
+        raise Conflict("An invoiced order cannot be cancelled.")
+    if order.status not in (OrderStatus.PENDING, OrderStatus.PROCESSING):
+        raise Conflict(f"A {order.status} order cannot be cancelled.")
+    order.status = OrderStatus.CANCELLED
+    order.cancelled_at = order.updated_at = timezone.now()
+    order.save(update_fields=["status", "cancelled_at", "updated_at"])
+    return order
+
+
+@transaction.atomic
+def order_advance(*, order: Order, status: str) -> Order:
+    """Admins move an order forward: Pending → Processing → Shipped → Complete (skipping is fine)."""
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if status == OrderStatus.CANCELLED:
+        return order_cancel(order=order)
+    if order.status == OrderStatus.CANCELLED or FORWARD.index(status) <= FORWARD.index(order.status):
+        raise Conflict(f"An order cannot go from {order.status} to {status}.")
+    order.status = status
+    order.updated_at = timezone.now()
+    order.save(update_fields=["status", "updated_at"])
+    return order
+
+
+# ---------------------------------------------------------------- invoices
+
+NET_DAYS = re.compile(r"^Net(\d+)$")
+
+
+def due_date_for(invoice_date: datetime.date, terms: str) -> datetime.date:
+    """NetN: N days after the invoice date; COD and Prepaid: the invoice date."""
+    match = NET_DAYS.match(terms or "")
+    return invoice_date + datetime.timedelta(days=int(match.group(1)) if match else 0)
+
+
+@transaction.atomic
+def invoice_create(*, order: Order, invoice_date: datetime.date | None = None) -> Invoice:
+    """Invoices the whole order, once."""
+    order = Order.objects.select_for_update().select_related("organization").get(pk=order.pk)
+    if order.status == OrderStatus.CANCELLED:
+        raise Conflict("A cancelled order cannot be invoiced.")
+    if Invoice.objects.filter(order=order).exists():
+        raise Conflict("This order is invoiced already.", errors={"OrderId": ["Invoiced already."]})
+    invoice_date = invoice_date or local_date(order.organization, timezone.now())
+    items = list(order.items.all())
+    invoice = Invoice.objects.create(
+        organization=order.organization, order=order, customer_id=order.customer_id,
+        primary_sales_rep_id=order.primary_sales_rep_id, invoice_number=next_number(order.organization_id, "INV"),
+        invoice_date=invoice_date, due_date=due_date_for(invoice_date, order.terms), currency_code=order.currency_code,
+        total=sum((item.line_total for item in items), Decimal("0.00")),
+    )
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(invoice=invoice, position=item.position, order_item=item, product_id=item.product_id, sku=item.sku,
+                    product_name=item.product_name, quantity=item.quantity, price=item.price, line_total=item.line_total)
+        for item in items
+    )
+    return invoice
+
+
+@transaction.atomic
+def payment_record(*, invoice: Invoice, amount: Decimal, paid_at: datetime.datetime | None = None,
+                   reference: str = "", actor_label: str) -> Invoice:
+    """A partial payment makes the invoice PartiallyPaid; the one that completes it makes it Paid
+    with that payment's time as PaidAt. Overpaying is refused."""
+    invoice = Invoice.objects.select_for_update().select_related("organization").get(pk=invoice.pk)
+    if invoice.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID):
+        raise Conflict(f"A {invoice.status} invoice takes no payment.")
+    if amount <= 0:
+        raise invalid("Amount", "Must be more than zero.")
+    if amount > invoice.balance:
+        raise invalid("Amount", f"Overpays the invoice: the balance is {invoice.balance}.")
+    paid_at = paid_at or timezone.now()
+    Payment.objects.create(invoice=invoice, amount=amount, paid_at=paid_at, reference=reference, recorded_by=actor_label)
+    invoice.amount_paid += amount
+    if invoice.amount_paid == invoice.total:
+        invoice.status = InvoiceStatus.PAID
+        invoice.paid_at = paid_at
+        invoice.paid_on = local_date(invoice.organization, paid_at)
+    else:
+        invoice.status = InvoiceStatus.PARTIALLY_PAID
+    invoice.save(update_fields=["amount_paid", "status", "paid_at", "paid_on"])
+    return invoice
+
+
+@transaction.atomic
+def invoice_void(*, invoice: Invoice) -> Invoice:
+    """Only while nothing is paid; a voided invoice stays void."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status != InvoiceStatus.ISSUED or invoice.amount_paid:
+        raise Conflict(f"A {invoice.status} invoice cannot be voided.")
+    invoice.status = InvoiceStatus.VOIDED
+    invoice.voided_at = timezone.now()
+    invoice.save(update_fields=["status", "voided_at"])
+    return invoice
+
+
+@transaction.atomic
+def credit_memo_create(*, invoice: Invoice, credit_date: datetime.date, reason: str = "", lines: list[dict],
+                       actor_label: str) -> CreditMemo:
+    """A return against a paid invoice; across all its memos no line is credited beyond what was invoiced.
+    A SKU on several lines is credited against them in order."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+    if invoice.status != InvoiceStatus.PAID:
+        raise Conflict("Credit memos are recorded against paid invoices only.")
+    if not lines:
+        raise invalid("Lines", "A credit memo needs at least one line.")
+    invoice_lines = list(invoice.lines.annotate(credited=Sum("credit_lines__quantity")).order_by("position"))
+    room = {line.pk: line.quantity - (line.credited or 0) for line in invoice_lines}
+    memo_lines, errors = [], {}
+    for index, requested in enumerate(lines):
+        wanted = requested["quantity"]
+        candidates = [line for line in invoice_lines if line.sku == requested["sku"]]
+        if not candidates:
+            errors[f"Lines[{index}].Sku"] = [f"'{requested['sku']}' is not on this invoice."]
+            continue
+        available = sum(room[line.pk] for line in candidates)
+        if wanted > available:
+            errors[f"Lines[{index}].Quantity"] = [f"Only {available} of {requested['sku']} can still be credited."]
+            continue
+        for line in candidates:
+            take = min(wanted, room[line.pk])
+            if take:
+                room[line.pk] -= take
+                wanted -= take
+                memo_lines.append(CreditMemoLine(invoice_line=line, quantity=take, price=line.price,
+                                                 amount=take * line.price))
+    if errors:
+        raise serializers.ValidationError(errors)
+    memo = CreditMemo.objects.create(
+        invoice=invoice, credit_date=credit_date, reason=reason, recorded_by=actor_label,
+        total=sum((line.amount for line in memo_lines), Decimal("0.00")),
+    )
+    for line in memo_lines:
+        line.credit_memo = memo
+    CreditMemoLine.objects.bulk_create(memo_lines)
+    return memo
