@@ -1,1 +1,239 @@
-"""Models arrive with their issue."""
+"""Commission plans (priority-ordered rules, customer overrides) and the statements they produce.
+
+A statement line is "live" while its statement is not void; a partial unique index on the
+live lines is what guarantees that no invoice line (or credit-memo line) is ever paid on two
+statements, whatever races between generations.
+"""
+import uuid
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from customers.models import Customer
+from nymble.models import Organization
+from nymble.scoping import ScopedQuerySet, principal_of
+from orders.models import CreditMemoLine, Invoice, InvoiceLine
+from salesreps.models import OrganizationSalesRep
+
+RATE = {"max_digits": 5, "decimal_places": 4}
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class RepOwnedQuerySet(ScopedQuerySet):
+    """Plans and statements: admins see the organization's, a rep its own, portal users none."""
+
+    def visible_to(self, user):
+        principal = principal_of(user)
+        qs = self.in_organization_of(user)
+        if principal is None or principal.is_customer:
+            return self.none()
+        if principal.is_rep:
+            return qs.filter(sales_rep_id=principal.sales_rep_id)
+        return qs
+
+
+class CommissionPlan(models.Model):
+    id = models.UUIDField("CommissionPlanId", primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="commission_plans")
+    sales_rep = models.ForeignKey(OrganizationSalesRep, on_delete=models.PROTECT, related_name="commission_plans")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    default_rate = models.DecimalField(**RATE)
+    effective_start = models.DateField(null=True, blank=True)
+    effective_end = models.DateField(null=True, blank=True)
+    active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = RepOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sales_rep__rep_number", "-active", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["sales_rep"], condition=Q(active=True), name="one_active_plan_per_rep"),
+            models.CheckConstraint(condition=Q(default_rate__gte=0, default_rate__lte=1), name="plan_rate_0_to_1"),
+            models.CheckConstraint(
+                condition=Q(effective_end__isnull=True) | Q(effective_start__isnull=True)
+                | Q(effective_end__gte=F("effective_start")),
+                name="plan_window_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerOverride(models.Model):
+    plan = models.ForeignKey(CommissionPlan, on_delete=models.CASCADE, related_name="overrides")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="commission_overrides")
+    default_rate = models.DecimalField(**RATE, null=True, blank=True)
+    effective_start = models.DateField(null=True, blank=True)
+    effective_end = models.DateField(null=True, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(default_rate__isnull=True) | Q(default_rate__gte=0, default_rate__lte=1),
+                name="override_rate_0_to_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_end__isnull=True) | Q(effective_start__isnull=True)
+                | Q(effective_end__gte=F("effective_start")),
+                name="override_window_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Override {self.customer.customer_number}"
+
+
+class CommissionRule(models.Model):
+    """A rule of a plan, or of one of its customer overrides (exactly one of the two)."""
+
+    plan = models.ForeignKey(CommissionPlan, null=True, blank=True, on_delete=models.CASCADE, related_name="rules")
+    override = models.ForeignKey(
+        CustomerOverride, null=True, blank=True, on_delete=models.CASCADE, related_name="rules"
+    )
+    priority = models.IntegerField()
+    name = models.CharField(max_length=200)
+    rate = models.DecimalField(**RATE)
+    sku_patterns = models.JSONField(default=list, blank=True)
+    product_name_patterns = models.JSONField(default=list, blank=True)
+    customer_numbers = models.JSONField(default=list, blank=True)
+    min_line_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    max_line_amount = models.DecimalField(**MONEY, null=True, blank=True)
+
+    class Meta:
+        ordering = ["priority"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(plan__isnull=False, override__isnull=True) | Q(plan__isnull=True, override__isnull=False),
+                name="rule_belongs_to_plan_or_override",
+            ),
+            models.UniqueConstraint(fields=["plan", "priority"], condition=Q(plan__isnull=False),
+                                    name="rule_priority_unique_in_plan"),
+            models.UniqueConstraint(fields=["override", "priority"], condition=Q(override__isnull=False),
+                                    name="rule_priority_unique_in_override"),
+            models.CheckConstraint(condition=Q(rate__gte=0, rate__lte=1), name="rule_rate_0_to_1"),
+            models.CheckConstraint(
+                condition=Q(min_line_amount__isnull=True) | Q(max_line_amount__isnull=True)
+                | Q(max_line_amount__gte=F("min_line_amount")),
+                name="rule_amounts_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.priority}: {self.name}"
+
+
+class StatementStatus(models.TextChoices):
+    GENERATING = "Generating"
+    FAILED = "Failed"
+    DRAFT = "Draft"
+    APPROVED = "Approved"
+    PAID = "Paid"
+    VOID = "Void"
+
+
+class CommissionStatement(models.Model):
+    id = models.UUIDField("CommissionStatementId", primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="commission_statements")
+    sales_rep = models.ForeignKey(OrganizationSalesRep, on_delete=models.PROTECT, related_name="statements")
+    plan = models.ForeignKey(CommissionPlan, null=True, blank=True, on_delete=models.PROTECT, related_name="statements")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    currency_code = models.CharField(max_length=3)
+    status = models.CharField(max_length=16, choices=StatementStatus.choices, default=StatementStatus.GENERATING)
+    total = models.DecimalField(**MONEY, default=0)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    payment_reference = models.CharField(max_length=128, blank=True)
+    failure = models.TextField(blank=True, help_text="Why the last generation failed.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = RepOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-period_start", "sales_rep__rep_number"]
+        constraints = [
+            # One statement per rep, period and currency unless voided: a rerun of the schedule,
+            # or two racing generations, cannot make a second one.
+            models.UniqueConstraint(
+                fields=["sales_rep", "period_start", "period_end", "currency_code"],
+                condition=~Q(status="Void"), name="one_statement_per_rep_period",
+            ),
+            models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="statement_period_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sales_rep.rep_number} {self.period_start}–{self.period_end} {self.currency_code}"
+
+
+class StatementEntry(models.Model):
+    """One invoice on a statement, with its lines' commissions summed."""
+
+    statement = models.ForeignKey(CommissionStatement, on_delete=models.CASCADE, related_name="entries")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="statement_entries")
+    invoice_number = models.CharField(max_length=20)
+    customer_number = models.CharField(max_length=64)
+    commission = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["invoice_number"]
+        constraints = [models.UniqueConstraint(fields=["statement", "invoice"], name="one_entry_per_invoice")]
+
+
+class StatementLine(models.Model):
+    statement = models.ForeignKey(CommissionStatement, on_delete=models.CASCADE, related_name="lines")
+    entry = models.ForeignKey(StatementEntry, on_delete=models.CASCADE, related_name="lines")
+    invoice_line = models.ForeignKey(InvoiceLine, null=True, on_delete=models.PROTECT, related_name="+")
+    credit_memo_line = models.ForeignKey(CreditMemoLine, null=True, on_delete=models.PROTECT, related_name="+")
+    live = models.BooleanField(default=True, help_text="False once the statement is void: the line is free again.")
+    line_date = models.DateField()
+    sku = models.CharField(max_length=64)
+    product_name = models.CharField(max_length=200)
+    quantity = models.IntegerField()
+    line_amount = models.DecimalField(**MONEY)
+    rate = models.DecimalField(**RATE)
+    rate_source = models.CharField(max_length=300)
+    commission = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["entry_id", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice_line"], condition=Q(live=True, invoice_line__isnull=False),
+                                    name="invoice_line_on_one_live_statement"),
+            models.UniqueConstraint(fields=["credit_memo_line"],
+                                    condition=Q(live=True, credit_memo_line__isnull=False),
+                                    name="credit_line_on_one_live_statement"),
+            models.CheckConstraint(
+                condition=Q(invoice_line__isnull=False, credit_memo_line__isnull=True)
+                | Q(invoice_line__isnull=True, credit_memo_line__isnull=False),
+                name="statement_line_has_one_source",
+            ),
+        ]
+
+
+class EventType(models.TextChoices):
+    CREATED = "Created"
+    RECALCULATED = "Recalculated"
+    APPROVED = "Approved"
+    PAID = "Paid"
+    VOIDED = "Voided"
+    FAILED = "Failed"
+
+
+class StatementEvent(models.Model):
+    """Append-only history of a statement: never updated, never deleted."""
+
+    statement = models.ForeignKey(CommissionStatement, on_delete=models.PROTECT, related_name="events")
+    type = models.CharField(max_length=16, choices=EventType.choices)
+    actor = models.CharField(max_length=254)
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]

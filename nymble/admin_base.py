@@ -66,11 +66,7 @@ class ScopedAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        """Choices of related tenant objects come from the same scope."""
-        related = db_field.related_model
-        if hasattr(related.objects, "visible_to"):
-            kwargs["queryset"] = related.objects.visible_to(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **scoped_choices(db_field, request, kwargs))
 
     def run_service(self, request, service, **kwargs):
         """Calls a service, showing its refusal as a message instead of an error page."""
@@ -81,8 +77,19 @@ class ScopedAdmin(admin.ModelAdmin):
             return None
 
 
+def scoped_choices(db_field, request, kwargs: dict) -> dict:
+    """Choices of related tenant objects (and what a raw id may name) come from the same scope."""
+    related = db_field.related_model
+    if hasattr(related.objects, "visible_to"):
+        kwargs["queryset"] = related.objects.visible_to(request.user)
+    return kwargs
+
+
 class ScopedInline(admin.TabularInline):
     extra = 0
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        return super().formfield_for_foreignkey(db_field, request, **scoped_choices(db_field, request, kwargs))
 
     def has_view_permission(self, request, obj=None):
         principal = principal_of(request.user)

@@ -25,5 +25,6 @@ urlpatterns = [
     path("", include(router.urls)),
     path("", include("customers.urls")),
     path("", include("orders.urls")),
+    path("", include("commissions.urls")),
 ]
 urlpatterns += salesreps_urlpatterns

@@ -5,6 +5,7 @@ case-insensitively (`poNumber` is `PONumber`); a key the resource does not know 
 naming it; keys the resource only returns (ids, numbers, timestamps) are ignored, so a
 fetched object can be sent back as it is.
 """
+import datetime
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -110,3 +111,15 @@ class OptionalTextField(serializers.CharField):
 
     def run_validation(self, data=serializers.empty):
         return super().run_validation("" if data is None else data)
+
+
+class CalendarDateField(serializers.DateField):
+    """A date given as `YYYY-MM-DD` or as an ISO 8601 datetime, which counts as its calendar day
+    in the organization's time zone (the serializer context's `time_zone`)."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and "T" in value:
+            moment = serializers.DateTimeField(default_timezone=datetime.timezone.utc).to_internal_value(value)
+            zone = self.context.get("time_zone") or datetime.timezone.utc
+            return moment.astimezone(zone).date()
+        return super().to_internal_value(value)

@@ -1,0 +1,55 @@
+"""The plans admin: scoped, rules inline, activation through the service, and the "test a line" helper."""
+import pytest
+
+from commissions.models import CommissionPlan
+from commissions.tests.test_plans import create
+
+pytestmark = pytest.mark.django_db
+
+
+def test_test_a_line_shows_the_winning_rule(staff_client, tenant):
+    plan = create(tenant)
+    url = f"/admin/commissions/commissionplan/{plan['CommissionPlanId']}/test-line/"
+    page = staff_client.get(url, {"sku": "WDG-100-BLU", "product_name": "Widget", "customer_number": "CUST-0042",
+                                  "amount": "100.00", "line_date": "2026-03-01"}).content.decode()
+    assert "Override CUST-0042: Rule: Acme widgets" in page and "15.00" in page
+    before = staff_client.get(url, {"sku": "X", "customer_number": "C", "amount": "1", "line_date": "2025-01-01"})
+    assert b"outside the plan" in before.content
+
+
+def test_plan_pages_are_scoped(staff_client, tenant, other_tenant):
+    theirs = create(other_tenant)
+    assert staff_client.get(f"/admin/commissions/commissionplan/{theirs['CommissionPlanId']}/change/").status_code == 302
+    assert staff_client.get(f"/admin/commissions/commissionplan/{theirs['CommissionPlanId']}/test-line/").status_code == 404
+    mine = create(tenant)
+    page = staff_client.get("/admin/commissions/commissionplan/").content.decode()
+    assert f"{mine['CommissionPlanId']}/change/" in page and f"{theirs['CommissionPlanId']}/change/" not in page
+
+
+def test_activate_action_goes_through_the_service(staff_client, tenant):
+    first = create(tenant, Active=True)
+    second = create(tenant, Name="Second")
+    staff_client.post("/admin/commissions/commissionplan/",
+                      {"action": "activate", "_selected_action": [second["CommissionPlanId"]]})
+    assert list(CommissionPlan.objects.filter(active=True).values_list("name", flat=True)) == ["Second"]
+    assert first["Active"] is True
+
+
+def test_duplicate_rule_priorities_are_a_form_error(staff_client, tenant):
+    plan = CommissionPlan.objects.get(pk=create(tenant, CustomerOverrides=[], Rules=[])["CommissionPlanId"])
+    data = {
+        "sales_rep": tenant.rep.pk, "name": plan.name, "description": "", "default_rate": "0.05",
+        "effective_start": "", "effective_end": "",
+        "rules-TOTAL_FORMS": "2", "rules-INITIAL_FORMS": "0",
+        "rules-0-priority": "1", "rules-0-name": "a", "rules-0-rate": "0.1", "rules-0-sku_patterns": "[]",
+        "rules-0-product_name_patterns": "[]", "rules-0-customer_numbers": "[]",
+        "rules-1-priority": "1", "rules-1-name": "b", "rules-1-rate": "0.2", "rules-1-sku_patterns": "[]",
+        "rules-1-product_name_patterns": "[]", "rules-1-customer_numbers": "[]",
+        "overrides-TOTAL_FORMS": "0", "overrides-INITIAL_FORMS": "0",
+    }
+    response = staff_client.post(f"/admin/commissions/commissionplan/{plan.pk}/change/", data)
+    assert response.status_code == 200 and b"share priority 1" in response.content
+    assert not plan.rules.exists()
+    data["rules-1-priority"] = "2"
+    assert staff_client.post(f"/admin/commissions/commissionplan/{plan.pk}/change/", data).status_code == 302
+    assert list(plan.rules.values_list("name", flat=True)) == ["a", "b"]
