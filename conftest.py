@@ -10,12 +10,22 @@ from customers.tests.factories import CustomerFactory, give_portal_login
 from nymble.models import Membership, Organization, Role
 from nymble.tests.factories import PASSWORD, OrganizationFactory
 from nymble.tokens import membership_tokens
+from orders.tests.conftest import catalog  # noqa: F401  (shared by the orders and commissions tests)
 from salesreps.tests.factories import SalesRepFactory
 
 
 @pytest.fixture(autouse=True)
 def _fast_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_in_process():
+    """Tasks run in the test's process even when a broker is configured (CI sets REDIS_URL)."""
+    from nymble.celery import app
+
+    # The configuration is namespaced (CELERY_…): its keys win over lower-case ones.
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER=True, CELERY_TASK_EAGER_PROPAGATES=True)
 
 
 @pytest.fixture
