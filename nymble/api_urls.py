@@ -24,6 +24,7 @@ urlpatterns = [
     path("auth/login", views.ClientLoginView.as_view(), name="auth-client-login"),
     path("", include(router.urls)),
     path("", include("customers.urls")),
+    path("", include("orders.catalog_urls")),
     path("", include("orders.urls")),
     path("", include("commissions.urls")),
 ]

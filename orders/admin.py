@@ -7,7 +7,7 @@ from django.utils import timezone
 from rest_framework.exceptions import APIException
 
 from nymble.admin_base import ScopedAdmin, ScopedInline, ScopedRelatedFilter, api_error_text
-from orders import services
+from orders import catalog_admin, services  # noqa: F401  (catalog_admin registers the product admin)
 from orders.models import CreditMemo, Invoice, InvoiceLine, InvoiceStatus, Order, OrderItem, OrderStatus, Payment
 
 

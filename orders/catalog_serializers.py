@@ -1,0 +1,73 @@
+"""Products on the wire (SPEC §4 "Products"): PascalCase fields, prices with quantity breaks,
+and the resolved `Price`/`CurrencyCode` of a customer's view."""
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from nymble.api.serializers import ApiSerializer, CurrencyField, MoneyField, OptionalTextField, OrganizationSlugField
+from nymble.models import PriceTier
+from orders.catalog import EVERY_PRICE, MAX_QUANTITY, displayed_price
+
+CENTS = Decimal("0.01")
+
+
+class ProductPriceSerializer(ApiSerializer):
+    PriceTier = OrganizationSlugField(kind="price tier", source="price_tier", slug_field="code",
+                                      queryset=PriceTier.objects.all())
+    Price = MoneyField(source="price", min_value=0)
+    CurrencyCode = CurrencyField(source="currency_code", required=False)
+    AtQuantity = serializers.IntegerField(source="at_quantity", required=False, min_value=1, max_value=MAX_QUANTITY)
+
+
+class ProductSerializer(ApiSerializer):
+    """A product. `Prices` given replace the stored ones. `Price` and `CurrencyCode` appear only
+    in a customer's view (a portal user, or `?customerNumber=`); the context's `price_view` says which."""
+
+    ProductId = serializers.UUIDField(source="id", read_only=True)
+    Sku = serializers.RegexField(
+        r"^[^/\s](?:[^/]*[^/\s])?$", source="sku", max_length=64,
+        error_messages={"invalid": "Must not contain '/' nor start or end with a space."},
+    )
+    Name = serializers.CharField(source="name", max_length=200)
+    Description = OptionalTextField(source="description", max_length=10_000)
+    Category = OptionalTextField(source="category", max_length=100)
+    UPC = OptionalTextField(source="upc", max_length=32)
+    Active = serializers.BooleanField(source="active", required=False)
+    MinimumOrderQuantity = serializers.IntegerField(
+        source="minimum_order_quantity", required=False, min_value=1, max_value=MAX_QUANTITY
+    )
+    QuantityIncrement = serializers.IntegerField(
+        source="quantity_increment", required=False, min_value=1, max_value=MAX_QUANTITY
+    )
+    ExternalId = OptionalTextField(source="external_id", max_length=128)
+    Prices = ProductPriceSerializer(source="prices", many=True, required=False)
+    Price = serializers.SerializerMethodField()
+    CurrencyCode = serializers.SerializerMethodField()
+    CreatedAt = serializers.DateTimeField(source="created_at", read_only=True)
+    UpdatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+
+    def validate_ExternalId(self, value):
+        return value or None
+
+    @property
+    def _price_view(self):
+        return self.context.get("price_view", EVERY_PRICE)
+
+    @extend_schema_field(MoneyField(allow_null=True))
+    def get_Price(self, product) -> Decimal | None:
+        if not self._price_view.for_customer:
+            return None
+        # The prefetched prices are this customer's tier and currency, by AtQuantity.
+        breaks = [(p.at_quantity, p.price) for p in product.prices.all()]
+        price = displayed_price(breaks, product.minimum_order_quantity)
+        return None if price is None else price.quantize(CENTS)
+
+    def get_CurrencyCode(self, product) -> str | None:
+        return self._price_view.currency_code
+
+    def to_representation(self, product):
+        data = super().to_representation(product)
+        if not self._price_view.for_customer:
+            del data["Price"], data["CurrencyCode"]
+        return data

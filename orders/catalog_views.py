@@ -1,0 +1,110 @@
+"""Products: thin viewsets over orders.catalog; scope comes from Product.objects.visible_to and
+the prices from the caller's price view (orders.catalog.price_view_for)."""
+from functools import cached_property
+
+import django_filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status
+from rest_framework.response import Response
+
+from nymble.api.filters import BooleanParam
+from nymble.api.pagination import query_param
+from nymble.api.permissions import ADMIN, EVERY_ROLE
+from nymble.api.views import ScopedViewSet
+from nymble.models import Organization
+from orders import catalog
+from orders.catalog_serializers import ProductSerializer
+from orders.models import Product
+
+PRICE_PARAMETERS = [
+    OpenApiParameter(
+        "customerNumber", OpenApiTypes.STR,
+        description="Admins and reps: show the catalog as this customer sees it (its tier and currency, "
+                    "with `Price` and `CurrencyCode`). A customer outside the caller's scope is a 404. "
+                    "Not accepted from portal users (400).",
+    ),
+    OpenApiParameter(
+        "priceTier", OpenApiTypes.STR,
+        description="Admins and reps: show only this tier's prices. Not accepted from portal users (400).",
+    ),
+]
+
+
+class ProductFilter(django_filters.FilterSet):
+    active = BooleanParam(field_name="active")
+    category = django_filters.CharFilter(field_name="category", lookup_expr="iexact")
+
+    class Meta:
+        model = Product
+        fields = []
+
+
+@extend_schema(tags=["products"])
+class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    model = Product
+    serializer_class = ProductSerializer
+    lookup_field = lookup_url_kwarg = "sku"
+    filterset_class = ProductFilter
+    search_fields = ("sku", "name", "description", "upc")
+    sort_fields = {"Sku": "sku", "Name": "name", "Category": "category", "CreatedAt": "created_at"}
+    default_sort = "Sku"
+    action_roles = {
+        "list": EVERY_ROLE,
+        "retrieve": EVERY_ROLE,
+        "create": ADMIN,
+        "upsert": ADMIN,
+        "partial_update": ADMIN,
+    }
+
+    @cached_property
+    def price_view(self) -> catalog.PriceView:
+        return catalog.price_view_for(
+            user=self.request.user,
+            customer_number=query_param(self.request, "customerNumber") or None,
+            price_tier_code=query_param(self.request, "priceTier") or None,
+        )
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no caller
+            return Product.objects.none()
+        return catalog.catalog_products(user=self.request.user, view=self.price_view)
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.principal is not None:
+            context["organization_id"] = self.principal.organization_id
+            context["price_view"] = self.price_view
+        return context
+
+    def _organization(self) -> Organization:
+        return Organization.objects.get(pk=self.principal.organization_id)
+
+    def _validated(self, instance=None, partial=False) -> dict:
+        serializer = self.get_serializer(instance, data=self.request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def _respond(self, product, code=status.HTTP_200_OK):
+        return Response(self.get_serializer(self.get_queryset().get(pk=product.pk)).data, status=code)
+
+    @extend_schema(parameters=PRICE_PARAMETERS)
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(parameters=PRICE_PARAMETERS)
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+    def create(self, request):
+        product = catalog.product_create(organization=self._organization(), **self._validated())
+        return self._respond(product, status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: ProductSerializer, 201: ProductSerializer})
+    def upsert(self, request):
+        product, created = catalog.product_upsert(organization=self._organization(), **self._validated())
+        return self._respond(product, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    def partial_update(self, request, sku):
+        product = self.get_object()
+        return self._respond(catalog.product_update(product=product, **self._validated(product, partial=True)))
