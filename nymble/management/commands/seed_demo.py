@@ -1,9 +1,22 @@
-"""Demo data for the embedded default: one organization with an admin, reps, customers and a portal login."""
+"""Demo data for the embedded default: an organization with an admin, reps, customers, a portal
+login, a priced catalog, orders (invoiced and paid last month), a commission plan and a Draft
+statement — all made through the services, so the demo obeys the product's rules."""
+import datetime
+from decimal import Decimal
+
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
+
+from commissions.plans import plan_create
+from commissions.statements import previous_month, statement_generate
+from orders import services as orders
+from orders.catalog import product_create
+from nymble.tokens import principal_for_membership
 
 from customers.services import customer_create, portal_login_create
-from nymble.models import Organization, PriceTier
+from customers.models import Customer
+from nymble.models import Organization, PriceTier, User
 from nymble.services import organization_create, price_tier_create
 from salesreps.services import sales_rep_create
 
@@ -32,8 +45,6 @@ class Command(BaseCommand):
         )
 
     def _seed(self):
-        from nymble.models import User
-
         organization = organization_create(
             name="Demo Wholesale Co.", org_code=ORG_CODE, admin_email=ADMIN_EMAIL, admin_password=PASSWORD,
             time_zone="America/Chicago",
@@ -70,3 +81,39 @@ class Command(BaseCommand):
             company_email="owner@corner.example", price_tier=PriceTier.objects.get(organization=organization, code="Retail"),
             terms="COD",
         )
+        self._seed_sales(organization, marcus, acme)
+
+    def _seed_sales(self, organization, marcus, acme):
+        catalog = [
+            ("WDG-100-BLU", "Widget, blue", "Widgets", [("Wholesale", 1, "18.50"), ("Wholesale", 48, "17.25"),
+                                                        ("Retail", 1, "24.99"), ("Distributor", 1, "16.00")]),
+            ("WDG-100-RED", "Widget, red", "Widgets", [("Wholesale", 1, "18.50"), ("Retail", 1, "24.99")]),
+            ("BLT-M8-100", "Bolts M8, box of 100", "Fasteners", [("Wholesale", 1, "6.40"), ("Retail", 1, "9.90"),
+                                                                  ("Distributor", 1, "5.80")]),
+            ("GAD-2000", "Gadget 2000", "Gadgets", [("Wholesale", 1, "129.00"), ("Retail", 1, "169.00"),
+                                                    ("Distributor", 1, "119.00")]),
+        ]
+        for sku, name, category, prices in catalog:
+            product_create(organization=organization, sku=sku, name=name, category=category, prices=[
+                {"price_tier": tier, "at_quantity": at, "price": Decimal(price)} for tier, at, price in prices])
+        plan_create(
+            organization=organization, sales_rep=marcus, name="Standard Wholesale Rate", default_rate=Decimal("0.05"),
+            active=True,
+            rules=[{"priority": 10, "name": "Widgets", "rate": Decimal("0.08"), "sku_patterns": ["WDG-*"]},
+                   {"priority": 20, "name": "Big lines", "rate": Decimal("0.03"), "min_line_amount": Decimal("1000")}],
+            overrides=[{"customer_number": "CUST-0043", "default_rate": Decimal("0.06")}],
+        )
+        admin = principal_for_membership(organization.memberships.get(role="Admin"))
+        first, last = previous_month(timezone.localdate(timezone=organization.zone))
+        paid_at = datetime.datetime.combine(first + datetime.timedelta(days=9), datetime.time(15), tzinfo=organization.zone)
+        for customer_number, items in (("CUST-0042", [("WDG-100-BLU", 48), ("BLT-M8-100", 10)]),
+                                       ("CUST-0043", [("GAD-2000", 8)]), ("CUST-0042", [("WDG-100-RED", 12)])):
+            order, _ = orders.order_place(
+                organization=organization, actor=admin, actor_label=ADMIN_EMAIL,
+                customer=Customer.objects.get(organization=organization, customer_number=customer_number),
+                items=[{"sku": sku, "quantity": quantity} for sku, quantity in items], channel="Phone",
+            )
+            invoice = orders.invoice_create(order=order, invoice_date=first + datetime.timedelta(days=2))
+            orders.payment_record(invoice=invoice, amount=invoice.total, paid_at=paid_at, reference="DEMO",
+                                  actor_label=ADMIN_EMAIL)
+        statement_generate(rep=marcus, period_start=first, period_end=last, actor="demo seed")
