@@ -12,7 +12,6 @@ from commissions.serializers import CommissionPlanSerializer, plan_input
 from nymble.api.filters import BooleanParam
 from nymble.api.permissions import ADMIN_AND_REP
 from nymble.api.views import ScopedViewSet
-from nymble.models import Organization
 
 PLAN_PREFETCH = ("rules", "overrides__customer", "overrides__rules")
 
@@ -52,35 +51,25 @@ class CommissionPlanViewSet(HiddenFromPortalMixin, mixins.ListModelMixin, mixins
     def get_serializer_context(self):
         context = super().get_serializer_context()
         if self.principal is not None and not getattr(self, "swagger_fake_view", False):
-            context["time_zone"] = self._organization().zone
+            context["time_zone"] = self.organization.zone
         return context
-
-    def _organization(self) -> Organization:
-        if not hasattr(self, "_org"):
-            self._org = Organization.objects.get(pk=self.principal.organization_id)
-        return self._org
 
     def _respond(self, plan, code=status.HTTP_200_OK):
         fresh = self.get_queryset().get(pk=plan.pk)
         return Response(self.get_serializer(fresh).data, status=code)
 
-    def _input(self, partial=False) -> dict:
-        serializer = self.get_serializer(data=self.request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
     def create(self, request):
-        data = self._input()
-        rep = plans.sales_rep_by_global_id(self._organization(), data["sales_rep"]["sales_rep_id"])
-        plan = plans.plan_create(organization=self._organization(), sales_rep=rep, **plan_input(data))
+        data = self.validated_input()
+        rep = plans.sales_rep_by_global_id(self.organization, data["sales_rep"]["sales_rep_id"])
+        plan = plans.plan_create(organization=self.organization, sales_rep=rep, **plan_input(data))
         return self._respond(plan, status.HTTP_201_CREATED)
 
     def _update(self, partial: bool):
         plan = self.get_object()
-        data = self._input(partial=partial)
+        data = self.validated_input(partial=partial)
         rep = None
         if "sales_rep" in data:
-            rep = plans.sales_rep_by_global_id(self._organization(), data["sales_rep"]["sales_rep_id"])
+            rep = plans.sales_rep_by_global_id(self.organization, data["sales_rep"]["sales_rep_id"])
         fields = plan_input(data)
         active = fields.pop("active", None)
         plan = plans.plan_update(plan=plan, replace=not partial, sales_rep=rep, **fields)

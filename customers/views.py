@@ -19,7 +19,6 @@ from customers.serializers import (
 from nymble.api.filters import BooleanParam
 from nymble.api.permissions import ADMIN, ADMIN_AND_REP, EVERY_ROLE
 from nymble.api.views import ScopedViewSet
-from nymble.models import Organization
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -64,31 +63,23 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     def search_queryset(queryset, term):
         return customer_search(queryset, term)
 
-    def _organization(self) -> Organization:
-        return Organization.objects.get(pk=self.principal.organization_id)
-
-    def _validated(self, instance=None, partial=False) -> dict:
-        serializer = self.get_serializer(instance, data=self.request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
     def _respond(self, customer, code=status.HTTP_200_OK):
         return Response(self.get_serializer(customer_for_output(customer)).data, status=code)
 
     def create(self, request):
-        data = self._validated()
-        customer = services.customer_create(organization=self._organization(), actor=self.principal, **data)
+        data = self.validated_input()
+        customer = services.customer_create(organization=self.organization, actor=self.principal, **data)
         return self._respond(customer, status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: CustomerSerializer, 201: CustomerSerializer})
     def upsert(self, request):
-        data = self._validated()
-        customer, created = services.customer_upsert(organization=self._organization(), actor=self.principal, **data)
+        data = self.validated_input()
+        customer, created = services.customer_upsert(organization=self.organization, actor=self.principal, **data)
         return self._respond(customer, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def partial_update(self, request, customer_number):
         customer = self.get_object()
-        data = self._validated(customer, partial=True)
+        data = self.validated_input(customer, partial=True)
         return self._respond(services.customer_update(customer=customer, actor=self.principal, **data))
 
     @extend_schema(request=None)

@@ -101,6 +101,19 @@ class ScopedInline(admin.TabularInline):
         return self.has_view_permission(request, obj)
 
 
+class ReadOnlyInline(ScopedInline):
+    """Shown for the record: nothing added, changed or deleted from here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ScopedRelatedFilter(admin.RelatedFieldListFilter):
     """A sidebar filter on a related model listing only what the staff user may see."""
 

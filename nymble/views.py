@@ -94,8 +94,7 @@ class OrganizationSettingViewSet(OrganizationNestedMixin, mixins.ListModelMixin,
     def create(self, request, *args, **kwargs):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
-        organization = Organization.objects.get(pk=self.principal.organization_id)
-        obj = type(self).create_service(organization=organization, **data.validated_data)
+        obj = type(self).create_service(organization=self.organization, **data.validated_data)
         return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
 
 
@@ -127,8 +126,7 @@ class ApiClientViewSet(
     def create(self, request, *args, **kwargs):
         data = ApiClientSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        organization = Organization.objects.get(pk=self.principal.organization_id)
-        client, secret = services.api_client_create(organization=organization, name=data.validated_data["name"])
+        client, secret = services.api_client_create(organization=self.organization, name=data.validated_data["name"])
         return Response(
             {**ApiClientSerializer(client).data, "ClientSecret": secret}, status=status.HTTP_201_CREATED
         )

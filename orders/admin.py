@@ -6,20 +6,9 @@ from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 from rest_framework.exceptions import APIException
 
-from nymble.admin_base import ScopedAdmin, ScopedInline, ScopedRelatedFilter, api_error_text
+from nymble.admin_base import ReadOnlyInline, ScopedAdmin, ScopedInline, ScopedRelatedFilter, api_error_text
 from orders import catalog_admin, services  # noqa: F401  (catalog_admin registers the product admin)
 from orders.models import CreditMemo, Invoice, InvoiceLine, InvoiceStatus, Order, OrderItem, OrderStatus, Payment
-
-
-class ReadOnlyInline(ScopedInline):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class OrderItemInline(ReadOnlyInline):

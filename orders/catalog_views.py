@@ -12,7 +12,6 @@ from nymble.api.filters import BooleanParam
 from nymble.api.pagination import query_param
 from nymble.api.permissions import ADMIN, EVERY_ROLE
 from nymble.api.views import ScopedViewSet
-from nymble.models import Organization
 from orders import catalog
 from orders.catalog_serializers import ProductSerializer
 from orders.models import Product
@@ -77,14 +76,6 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
             context["price_view"] = self.price_view
         return context
 
-    def _organization(self) -> Organization:
-        return Organization.objects.get(pk=self.principal.organization_id)
-
-    def _validated(self, instance=None, partial=False) -> dict:
-        serializer = self.get_serializer(instance, data=self.request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
     def _respond(self, product, code=status.HTTP_200_OK):
         return Response(self.get_serializer(self.get_queryset().get(pk=product.pk)).data, status=code)
 
@@ -97,14 +88,14 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         return super().retrieve(request, *args, **kwargs)
 
     def create(self, request):
-        product = catalog.product_create(organization=self._organization(), **self._validated())
+        product = catalog.product_create(organization=self.organization, **self.validated_input())
         return self._respond(product, status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: ProductSerializer, 201: ProductSerializer})
     def upsert(self, request):
-        product, created = catalog.product_upsert(organization=self._organization(), **self._validated())
+        product, created = catalog.product_upsert(organization=self.organization, **self.validated_input())
         return self._respond(product, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def partial_update(self, request, sku):
         product = self.get_object()
-        return self._respond(catalog.product_update(product=product, **self._validated(product, partial=True)))
+        return self._respond(catalog.product_update(product=product, **self.validated_input(product, partial=True)))

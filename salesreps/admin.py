@@ -7,7 +7,7 @@ from django.db.models import Count
 from django.http import HttpResponseRedirect
 
 from customers.models import Customer
-from nymble.admin_base import ScopedAdmin, ScopedInline
+from nymble.admin_base import ReadOnlyInline, ScopedAdmin
 from nymble.models import Organization
 from salesreps import services
 from salesreps.models import OrganizationSalesRep
@@ -62,7 +62,7 @@ class SalesRepChangeForm(forms.ModelForm):
         return _checked_password(self)
 
 
-class CustomerInline(ScopedInline):
+class CustomerInline(ReadOnlyInline):
     """The rep's customers, read-only: assignments change on the customer."""
 
     model = Customer
@@ -73,15 +73,6 @@ class CustomerInline(ScopedInline):
 
     def get_queryset(self, request):
         return Customer.objects.visible_to(request.user).select_related("price_tier")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(OrganizationSalesRep)

@@ -12,10 +12,8 @@ from commissions import plans, statements
 from commissions.models import CommissionStatement, StatementLine
 from commissions.tasks import generate_monthly_statements, generate_statement
 from nymble.api.problems import Conflict
-from nymble.models import Organization
 from orders import services as orders
-from orders.models import Order, Product, ProductPrice
-from orders.tests.conftest import add_product
+from orders.models import Product, ProductPrice
 
 pytestmark = pytest.mark.django_db
 

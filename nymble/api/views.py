@@ -1,8 +1,11 @@
 """Base viewsets: every queryset starts from the model's `visible_to(user)`."""
+from functools import cached_property
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
 
+from nymble.models import Organization
 from nymble.scoping import principal_of
 
 
@@ -19,6 +22,17 @@ class ScopedViewSetMixin:
     @property
     def principal(self):
         return principal_of(self.request.user)
+
+    @cached_property
+    def organization(self) -> Organization:
+        """The caller's organization (writes need the object, scoping only its id)."""
+        return Organization.objects.get(pk=self.principal.organization_id)
+
+    def validated_input(self, instance=None, partial: bool = False) -> dict:
+        """The request body through the view's serializer; a 400 problem document if it is invalid."""
+        serializer = self.get_serializer(instance, data=self.request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
 
 
 class ScopedViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):
