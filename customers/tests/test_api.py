@@ -294,7 +294,7 @@ def test_portal_login_create_and_revoke(tenant, anon_api, password):
     assert anon_api.get("/api/customers/CUST-0099").status_code == 200
     assert tenant.admin_api.delete(path).status_code == 204
     assert anon_api.get("/api/customers/CUST-0099").status_code == 401
-    assert tenant.admin_api.post(f"/api/customers/CUST-0099/contacts/not-a-uuid/portal-login",
+    assert tenant.admin_api.post("/api/customers/CUST-0099/contacts/not-a-uuid/portal-login",
                                  {"Password": "long-enough-1"}, format="json").status_code == 404
 
 
