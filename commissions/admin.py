@@ -4,6 +4,7 @@ import datetime
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -33,6 +34,7 @@ class RuleInline(ScopedInline):
     model = CommissionRule
     formset = RuleFormSet
     fk_name = "plan"
+    formfield_overrides = {models.JSONField: {"widget": forms.Textarea(attrs={"rows": 1, "cols": 24})}}
     fields = ("priority", "name", "rate", "sku_patterns", "product_name_patterns", "customer_numbers",
               "min_line_amount", "max_line_amount")
 
@@ -65,6 +67,10 @@ class CommissionPlanAdmin(ScopedAdmin):
               "test_line_link")
     readonly_fields = ("active", "test_line_link")
     inlines = [RuleInline, OverrideInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A plan stays with its rep (as in the API): make a new plan for another rep.
+        return self.readonly_fields + (("sales_rep",) if obj is not None else ())
     actions = ["activate", "deactivate"]
 
     @admin.display(description="test a line")
@@ -131,3 +137,5 @@ class CustomerOverrideAdmin(ScopedAdmin):
 
     def has_add_permission(self, request):
         return False
+
+

@@ -6,6 +6,7 @@ statements, whatever races between generations.
 """
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -17,6 +18,13 @@ from orders.models import CreditMemoLine, Invoice, InvoiceLine
 from salesreps.models import OrganizationSalesRep
 
 RATE = {"max_digits": 5, "decimal_places": 4}
+
+
+def validate_string_list(value) -> None:
+    """Patterns and customer numbers are lists of non-empty strings. A bare string would be read
+    character by character, and a lone `*` matches every SKU: refuse it here, whatever the door."""
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise ValidationError('Must be a list of non-empty strings, e.g. ["WDG-*", "A?C"].')
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
@@ -52,11 +60,12 @@ class CommissionPlan(models.Model):
         ordering = ["sales_rep__rep_number", "-active", "name"]
         constraints = [
             models.UniqueConstraint(fields=["sales_rep"], condition=Q(active=True), name="one_active_plan_per_rep"),
-            models.CheckConstraint(condition=Q(default_rate__gte=0, default_rate__lte=1), name="plan_rate_0_to_1"),
+            models.CheckConstraint(condition=Q(default_rate__gte=0, default_rate__lte=1), name="plan_rate_0_to_1",
+                                   violation_error_message="A rate is between 0 and 1 (0.05 = 5%)."),
             models.CheckConstraint(
                 condition=Q(effective_end__isnull=True) | Q(effective_start__isnull=True)
                 | Q(effective_end__gte=F("effective_start")),
-                name="plan_window_ordered",
+                name="plan_window_ordered", violation_error_message="The plan ends before it starts.",
             ),
         ]
 
@@ -77,12 +86,12 @@ class CustomerOverride(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(default_rate__isnull=True) | Q(default_rate__gte=0, default_rate__lte=1),
-                name="override_rate_0_to_1",
+                name="override_rate_0_to_1", violation_error_message="A rate is between 0 and 1 (0.05 = 5%).",
             ),
             models.CheckConstraint(
                 condition=Q(effective_end__isnull=True) | Q(effective_start__isnull=True)
                 | Q(effective_end__gte=F("effective_start")),
-                name="override_window_ordered",
+                name="override_window_ordered", violation_error_message="The override ends before it starts.",
             ),
         ]
 
@@ -100,9 +109,9 @@ class CommissionRule(models.Model):
     priority = models.IntegerField()
     name = models.CharField(max_length=200)
     rate = models.DecimalField(**RATE)
-    sku_patterns = models.JSONField(default=list, blank=True)
-    product_name_patterns = models.JSONField(default=list, blank=True)
-    customer_numbers = models.JSONField(default=list, blank=True)
+    sku_patterns = models.JSONField(default=list, blank=True, validators=[validate_string_list])
+    product_name_patterns = models.JSONField(default=list, blank=True, validators=[validate_string_list])
+    customer_numbers = models.JSONField(default=list, blank=True, validators=[validate_string_list])
     min_line_amount = models.DecimalField(**MONEY, null=True, blank=True)
     max_line_amount = models.DecimalField(**MONEY, null=True, blank=True)
 
@@ -117,11 +126,12 @@ class CommissionRule(models.Model):
                                     name="rule_priority_unique_in_plan"),
             models.UniqueConstraint(fields=["override", "priority"], condition=Q(override__isnull=False),
                                     name="rule_priority_unique_in_override"),
-            models.CheckConstraint(condition=Q(rate__gte=0, rate__lte=1), name="rule_rate_0_to_1"),
+            models.CheckConstraint(condition=Q(rate__gte=0, rate__lte=1), name="rule_rate_0_to_1",
+                                   violation_error_message="A rate is between 0 and 1 (0.05 = 5%)."),
             models.CheckConstraint(
                 condition=Q(min_line_amount__isnull=True) | Q(max_line_amount__isnull=True)
                 | Q(max_line_amount__gte=F("min_line_amount")),
-                name="rule_amounts_ordered",
+                name="rule_amounts_ordered", violation_error_message="The maximum line amount is below the minimum.",
             ),
         ]
 

@@ -167,6 +167,8 @@ def customer_create(
     if actor is not None and actor.is_rep and fields.get("sales_rep") is None:
         fields["sales_rep"] = OrganizationSalesRep.objects.get(pk=actor.sales_rep_id)
     _refuse_locked_changes(actor, None, fields)
+    if fields.get("price_tier") is None:
+        raise serializers.ValidationError({"Pricing": ["A customer needs a price tier."]})
     fields.setdefault("currency_code", organization.currency_code)
     fields["attributes"] = attributes_validated(organization.id, fields.get("attributes") or {})
     customer = Customer(organization=organization, **fields)

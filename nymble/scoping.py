@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils import timezone
 
 
 @dataclass(frozen=True)
@@ -67,12 +68,13 @@ def staff_principal(user) -> Principal | None:
     membership = (
         Membership.objects.able_to_log_in()
         .filter(user=user, role=Role.ADMIN)
+        .select_related("organization")
         .order_by("created_at")
-        .only("id", "organization_id")
         .first()
     )
     if membership is None:
         return None
+    timezone.activate(membership.organization.zone)  # the admin shows times as the organization lives them
     return Principal(organization_id=membership.organization_id, role="Admin", membership_id=membership.id)
 
 
@@ -87,4 +89,7 @@ class StaffPrincipalMiddleware:
             user = request.user
             if user.is_authenticated and user.is_staff:
                 user.principal = staff_principal(user)
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

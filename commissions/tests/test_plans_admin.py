@@ -1,4 +1,6 @@
 """The plans admin: scoped, rules inline, activation through the service, and the "test a line" helper."""
+import datetime
+
 import pytest
 
 from commissions.models import CommissionPlan
@@ -53,3 +55,56 @@ def test_duplicate_rule_priorities_are_a_form_error(staff_client, tenant):
     data["rules-1-priority"] = "2"
     assert staff_client.post(f"/admin/commissions/commissionplan/{plan.pk}/change/", data).status_code == 302
     assert list(plan.rules.values_list("name", flat=True)) == ["a", "b"]
+
+
+def _plan_form(plan, tenant, **rules):
+    data = {
+        "sales_rep": tenant.rep.pk, "name": plan.name, "description": "", "default_rate": "0.05",
+        "effective_start": "", "effective_end": "", "rules-TOTAL_FORMS": "1", "rules-INITIAL_FORMS": "0",
+        "rules-0-priority": "1", "rules-0-name": "Widgets", "rules-0-rate": "0.1", "rules-0-sku_patterns": '["WDG-*"]',
+        "rules-0-product_name_patterns": "[]", "rules-0-customer_numbers": "[]",
+        "overrides-TOTAL_FORMS": "0", "overrides-INITIAL_FORMS": "0",
+    }
+    data.update({f"rules-0-{key}": value for key, value in rules.items()})
+    return data
+
+
+def test_a_pattern_typed_as_a_string_is_refused_not_read_letter_by_letter(staff_client, tenant):
+    """Regression: '"WDG-*"' (a JSON string) was stored and read as the patterns W, D, G, -, * — and '*'
+    matched every SKU, paying the Widgets rate on everything."""
+    plan = CommissionPlan.objects.get(pk=create(tenant, CustomerOverrides=[], Rules=[])["CommissionPlanId"])
+    url = f"/admin/commissions/commissionplan/{plan.pk}/change/"
+    for bad in ('"WDG-*"', '[""]', "[1, 2]", '{"a": 1}'):
+        response = staff_client.post(url, _plan_form(plan, tenant, sku_patterns=bad))
+        assert response.status_code == 200 and b"Must be a list of non-empty strings" in response.content, bad
+    assert not plan.rules.exists()
+    assert staff_client.post(url, _plan_form(plan, tenant)).status_code == 302
+    assert plan.rules.get().sku_patterns == ["WDG-*"]
+
+
+def test_rule_constraints_read_as_plain_words(staff_client, tenant):
+    plan = CommissionPlan.objects.get(pk=create(tenant, CustomerOverrides=[], Rules=[])["CommissionPlanId"])
+    response = staff_client.post(f"/admin/commissions/commissionplan/{plan.pk}/change/",
+                                 _plan_form(plan, tenant, min_line_amount="10", max_line_amount="5"))
+    assert b"The maximum line amount is below the minimum." in response.content
+
+
+def test_a_plan_stays_with_its_rep_in_the_admin_too(staff_client, tenant):
+    """Regression: the admin let staff move a plan to another rep, which the API refuses."""
+    plan = CommissionPlan.objects.get(pk=create(tenant, CustomerOverrides=[], Rules=[])["CommissionPlanId"])
+    data = _plan_form(plan, tenant, **{"sku_patterns": "[]"})
+    data["sales_rep"] = tenant.other_rep.pk
+    staff_client.post(f"/admin/commissions/commissionplan/{plan.pk}/change/", data)
+    plan.refresh_from_db()
+    assert plan.sales_rep_id == tenant.rep.pk
+
+
+def test_the_admin_shows_times_in_the_organizations_time_zone(staff_client, tenant):
+    """Regression: the admin showed UTC while the printable statement showed the organization's time."""
+    from django.utils import formats, timezone
+
+    created = tenant.customer.created_at
+    local = formats.date_format(timezone.localtime(created, tenant.org.zone), "DATETIME_FORMAT")
+    utc = formats.date_format(timezone.localtime(created, datetime.timezone.utc), "DATETIME_FORMAT")
+    page = staff_client.get(f"/admin/customers/customer/{tenant.customer.pk}/change/").content.decode()
+    assert local in page and utc not in page

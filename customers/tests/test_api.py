@@ -362,3 +362,16 @@ def test_customer_list_runs_a_constant_number_of_queries(tenant, django_assert_m
     with django_assert_max_num_queries(5):
         response = api.get("/api/customers", {"PageSize": page_size})
     assert len(response.json()["Data"]) == min(page_size, 32)
+
+
+def test_creating_without_a_price_tier_through_the_service_names_pricing(tenant):
+    """Regression: the service answered an empty 409 when no tier was given (the API's serializer
+    requires Pricing, but the service is also the admin's and the seed's door)."""
+    from rest_framework.exceptions import ValidationError
+
+    from customers.services import customer_create
+
+    with pytest.raises(ValidationError) as refused:
+        customer_create(organization=tenant.org, customer_number="NO-TIER", company_name="x",
+                        company_email="x@x.example", price_tier=None)
+    assert "Pricing" in refused.value.detail
