@@ -139,3 +139,4 @@ class CustomerOverrideAdmin(ScopedAdmin):
         return False
 
 
+from commissions import statement_admin  # noqa: E402,F401

@@ -27,5 +27,6 @@ urlpatterns = [
     path("", include("orders.catalog_urls")),
     path("", include("orders.urls")),
     path("", include("commissions.urls")),
+    path("", include("commissions.statement_urls")),
 ]
 urlpatterns += salesreps_urlpatterns

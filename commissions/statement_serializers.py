@@ -1,0 +1,111 @@
+"""Commission statements on the wire (§4 "Commission statements"): the request bodies of generation
+and of each transition, the header a list shows, and the full statement with entries, lines and events."""
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
+from rest_framework import serializers
+
+from commissions.models import StatementStatus
+from nymble.api.serializers import ApiSerializer, CurrencyField, MoneyField, OptionalTextField, RateField
+
+
+class StatementStatusField(serializers.ChoiceField):
+    def __init__(self, **kwargs):
+        super().__init__(choices=StatementStatus.choices, **kwargs)
+
+
+class StatementStatusFieldSchema(OpenApiSerializerFieldExtension):
+    """One named enum for the statement's status, shared by the list and the detail (drf-spectacular
+    cannot name a choice set used by two components without a settings override)."""
+
+    target_class = StatementStatusField
+
+    def map_serializer_field(self, auto_schema, direction):
+        component = ResolvedComponent(
+            name="StatementStatusEnum", type=ResolvedComponent.SCHEMA, object="StatementStatusEnum",
+            schema={"type": "string", "enum": list(StatementStatus.values),
+                    "description": "Generating → Draft (or Failed) → Approved → Paid; Draft, Approved and Failed "
+                                   "may be voided."},
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref
+
+
+class StatementGenerateSerializer(ApiSerializer):
+    SalesRepId = serializers.UUIDField()
+    PeriodStart = serializers.DateField()
+    PeriodEnd = serializers.DateField()
+    CurrencyCode = CurrencyField(required=False, allow_null=True, help_text="Default: the organization's currency.")
+
+    def validate(self, attrs):
+        if attrs["PeriodEnd"] < attrs["PeriodStart"]:
+            raise serializers.ValidationError({"PeriodEnd": ["Must not be before PeriodStart."]})
+        return attrs
+
+
+class NoteSerializer(ApiSerializer):
+    """The body of approve and void: an optional note recorded on the event."""
+
+    Note = OptionalTextField(max_length=2000)
+
+
+class MarkPaidSerializer(NoteSerializer):
+    PaidAt = serializers.DateTimeField(required=False, allow_null=True, help_text="Default: now.")
+    Reference = OptionalTextField(max_length=128, help_text="The payment's reference (a payroll run, a transfer).")
+
+
+class RecalculateSerializer(ApiSerializer):
+    """Recalculation records its own note (line count, total, plan); it takes no body yet."""
+
+
+class GenerationStartedSerializer(serializers.Serializer):
+    """202: generation runs in the background; GET the statement to follow it."""
+
+    CommissionStatementId = serializers.UUIDField()
+    Status = StatementStatusField(help_text="Generating.")
+
+
+class StatementEventSerializer(serializers.Serializer):
+    Type = serializers.CharField(source="type")
+    Actor = serializers.CharField(source="actor")
+    At = serializers.DateTimeField(source="at")
+    Note = serializers.CharField(source="note")
+
+
+class StatementLineSerializer(serializers.Serializer):
+    Sku = serializers.CharField(source="sku")
+    ProductName = serializers.CharField(source="product_name")
+    Quantity = serializers.IntegerField(source="quantity", help_text="Negative on a clawback line.")
+    LineAmount = MoneyField(source="line_amount", help_text="Quantity × Price; negative on a clawback line.")
+    Rate = RateField(source="rate")
+    RateSource = serializers.CharField(source="rate_source")
+    Commission = MoneyField(source="commission")
+
+
+class StatementEntrySerializer(serializers.Serializer):
+    InvoiceNumber = serializers.CharField(source="invoice_number")
+    CustomerNumber = serializers.CharField(source="customer_number")
+    Commission = MoneyField(source="commission", help_text="The sum of the entry's lines' commissions.")
+    Lines = StatementLineSerializer(source="lines.all", many=True)
+
+
+class StatementHeaderSerializer(serializers.Serializer):
+    """A statement without its entries: what lists show (a statement may hold a million lines)."""
+
+    CommissionStatementId = serializers.UUIDField(source="id")
+    SalesRepId = serializers.UUIDField(source="sales_rep.sales_rep_id")
+    RepNumber = serializers.CharField(source="sales_rep.rep_number")
+    PeriodStart = serializers.DateField(source="period_start")
+    PeriodEnd = serializers.DateField(source="period_end")
+    CurrencyCode = serializers.CharField(source="currency_code")
+    Status = StatementStatusField(source="status")
+    Total = MoneyField(source="total", help_text="The sum of the lines' commissions.")
+    PaidAt = serializers.DateTimeField(source="paid_at", allow_null=True)
+    PaymentReference = serializers.CharField(source="payment_reference")
+    Failure = serializers.CharField(source="failure", help_text="Why the last generation failed (status Failed).")
+    CreatedAt = serializers.DateTimeField(source="created_at")
+    UpdatedAt = serializers.DateTimeField(source="updated_at")
+
+
+class StatementSerializer(StatementHeaderSerializer):
+    Entries = StatementEntrySerializer(source="entries.all", many=True, help_text="One per invoice.")
+    Events = StatementEventSerializer(source="events.all", many=True)

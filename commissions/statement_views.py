@@ -1,0 +1,214 @@
+"""Commission statements through the API (§4 "Commission statements", §7): admins generate and move
+them through their workflow, a rep reads and exports its own, portal users find nothing (404).
+
+Every write is a call to commissions.statements; generation is started here and filled by the
+generate_statement task (in-process when Celery runs eagerly, the embedded default).
+"""
+import logging
+
+import django_filters
+from django.db.models import Prefetch
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status
+from rest_framework.renderers import BaseRenderer
+from rest_framework.response import Response
+
+from commissions import plans, statements
+from commissions.exports import statement_csv_response
+from commissions.models import CommissionStatement, StatementEntry, StatementLine, StatementStatus
+from commissions.statement_serializers import (
+    GenerationStartedSerializer,
+    MarkPaidSerializer,
+    NoteSerializer,
+    RecalculateSerializer,
+    StatementGenerateSerializer,
+    StatementHeaderSerializer,
+    StatementSerializer,
+)
+from commissions.tasks import enqueue_generation
+from commissions.views import HiddenFromPortalMixin
+from nymble.api.filters import SearchFilter, SortFilter
+from nymble.api.json import DecimalJSONRenderer
+from nymble.api.pagination import query_param
+from nymble.api.permissions import ADMIN_AND_REP
+from nymble.api.views import ScopedViewSet
+
+logger = logging.getLogger(__name__)
+
+STATEMENT_PREFETCH = (
+    Prefetch("entries", queryset=StatementEntry.objects.order_by("invoice_number", "pk")),
+    Prefetch("entries__lines", queryset=StatementLine.objects.order_by("pk")),
+    "events",
+)
+
+
+# The body each write reads (`validated_input`); what they answer is the full statement.
+INPUT_SERIALIZERS = {
+    "create": StatementGenerateSerializer,
+    "recalculate": RecalculateSerializer,
+    "approve": NoteSerializer,
+    "mark_paid": MarkPaidSerializer,
+    "void": NoteSerializer,
+}
+
+
+class StatementFilter(django_filters.FilterSet):
+    """`periodStart`/`periodEnd` select the statements whose period overlaps [periodStart, periodEnd]
+    (either bound may be left out): `?periodStart=2026-03-01&periodEnd=2026-03-31` finds every
+    statement that covers a day of March."""
+
+    salesRepId = django_filters.UUIDFilter(field_name="sales_rep__sales_rep_id")
+    repNumber = django_filters.CharFilter(field_name="sales_rep__rep_number")
+    status = django_filters.ChoiceFilter(field_name="status", choices=StatementStatus.choices)
+    periodStart = django_filters.DateFilter(field_name="period_end", lookup_expr="gte",
+                                            label="Statements whose period ends on or after this day.")
+    periodEnd = django_filters.DateFilter(field_name="period_start", lookup_expr="lte",
+                                          label="Statements whose period starts on or before this day.")
+    currencyCode = django_filters.CharFilter(field_name="currency_code", lookup_expr="iexact")
+
+    class Meta:
+        model = CommissionStatement
+        fields = []
+
+
+class NewestFirstSortFilter(SortFilter):
+    """As SortFilter, except that a list asked for no order shows the latest periods first."""
+
+    def filter_queryset(self, request, queryset, view):
+        if query_param(request, "sortOn") is None and query_param(request, "sortDirection") is None:
+            return queryset.order_by("-period_start", "sales_rep__rep_number", "-pk")
+        return super().filter_queryset(request, queryset, view)
+
+
+class CSVRenderer(BaseRenderer):
+    """Lets `Accept: text/csv` through negotiation; the export streams its own response, and an
+    error (a problem document) is still written as JSON."""
+
+    media_type = "text/csv"
+    format = "csv"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return DecimalJSONRenderer().render(data, renderer_context=renderer_context)
+
+
+class CommissionStatementViewSet(HiddenFromPortalMixin, mixins.ListModelMixin, ScopedViewSet):
+    """Commission statements: admins generate them and move them through Draft → Approved → Paid (or
+    Void); a rep reads and exports its own; portal users find none (404)."""
+
+    model = CommissionStatement
+    serializer_class = StatementSerializer
+    lookup_url_kwarg = "statement_id"
+    filterset_class = StatementFilter
+    filter_backends = [DjangoFilterBackend, SearchFilter, NewestFirstSortFilter]
+    search_fields = ["sales_rep__rep_number", "sales_rep__first_name", "sales_rep__last_name"]
+    sort_fields = {"PeriodStart": "period_start", "RepNumber": "sales_rep__rep_number", "CreatedAt": "created_at",
+                   "Total": "total"}
+    default_sort = "PeriodStart"
+    # Generation and every transition: admins (the default); reading and exporting: a rep its own too.
+    action_roles = {"list": ADMIN_AND_REP, "retrieve": ADMIN_AND_REP, "export": ADMIN_AND_REP}
+
+    def get_queryset(self):
+        # Actions and the export load the header only; the full statement is fetched to answer.
+        queryset = super().get_queryset().select_related("sales_rep", "organization")
+        return queryset.prefetch_related(*STATEMENT_PREFETCH) if self.action == "retrieve" else queryset
+
+    def get_serializer_class(self):
+        if self.action in INPUT_SERIALIZERS:
+            return INPUT_SERIALIZERS[self.action]
+        return StatementHeaderSerializer if self.action == "list" else StatementSerializer
+
+    def get_renderers(self):
+        renderers = super().get_renderers()
+        return [*renderers, CSVRenderer()] if self.action == "export" else renderers
+
+    def _full(self, statement_id) -> CommissionStatement:
+        return self.get_queryset().prefetch_related(*STATEMENT_PREFETCH).get(pk=statement_id)
+
+    def _respond(self, statement, code=status.HTTP_200_OK) -> Response:
+        return Response(StatementSerializer(self._full(statement.pk)).data, status=code)
+
+    @property
+    def actor(self) -> str:
+        return str(self.request.user)
+
+    @extend_schema(
+        summary="List statements (headers, without entries)",
+        responses=StatementHeaderSerializer(many=True),
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(summary="A statement with its entries, lines and events")
+    def retrieve(self, request, statement_id):
+        return Response(StatementSerializer(self.get_object()).data)
+
+    @extend_schema(
+        summary="Generate a Draft statement for a rep and period",
+        request=StatementGenerateSerializer,
+        responses={
+            201: OpenApiResponse(StatementSerializer, description="Generated (Draft), or Failed with its Failure."),
+            202: OpenApiResponse(GenerationStartedSerializer, description="Generating in the background."),
+        },
+    )
+    def create(self, request):
+        data = self.validated_input()
+        rep = plans.sales_rep_by_global_id(self.organization, data["SalesRepId"])
+        statement = statements.statement_start(rep=rep, period_start=data["PeriodStart"],
+                                               period_end=data["PeriodEnd"], currency_code=data.get("CurrencyCode"))
+        try:
+            enqueue_generation(statement, actor=self.actor)
+        except Exception:
+            # Run eagerly, the task marks the statement Failed before it re-raises; that is the answer.
+            if self._status_of(statement) != StatementStatus.FAILED:
+                raise
+            logger.exception("Generating statement %s failed", statement.pk)
+        if self._status_of(statement) == StatementStatus.GENERATING:
+            body = {"CommissionStatementId": str(statement.pk), "Status": StatementStatus.GENERATING}
+            return Response(body, status=status.HTTP_202_ACCEPTED)
+        return self._respond(statement, status.HTTP_201_CREATED)
+
+    @staticmethod
+    def _status_of(statement) -> str:
+        return CommissionStatement.objects.filter(pk=statement.pk).values_list("status", flat=True).get()
+
+    @extend_schema(summary="Re-rate a Draft statement from the current plan and eligible lines",
+                   request=RecalculateSerializer, responses=StatementSerializer)
+    def recalculate(self, request, statement_id):
+        statement = self.get_object()
+        self.validated_input()
+        return self._respond(statements.statement_recalculate(statement=statement, actor=self.actor))
+
+    @extend_schema(summary="Approve a Draft statement", request=NoteSerializer, responses=StatementSerializer)
+    def approve(self, request, statement_id):
+        statement = self.get_object()
+        note = self.validated_input().get("Note", "")
+        return self._respond(statements.statement_approve(statement=statement, actor=self.actor, note=note))
+
+    @extend_schema(summary="Mark an Approved statement paid", request=MarkPaidSerializer,
+                   responses=StatementSerializer)
+    def mark_paid(self, request, statement_id):
+        statement = self.get_object()
+        data = self.validated_input()
+        return self._respond(statements.statement_mark_paid(
+            statement=statement, actor=self.actor, paid_at=data.get("PaidAt"), reference=data.get("Reference", ""),
+            note=data.get("Note", "")))
+
+    @extend_schema(summary="Void a Draft, Approved or Failed statement (its lines become eligible again)",
+                   request=NoteSerializer, responses=StatementSerializer)
+    def void(self, request, statement_id):
+        statement = self.get_object()
+        note = self.validated_input().get("Note", "")
+        return self._respond(statements.statement_void(statement=statement, actor=self.actor, note=note))
+
+    @extend_schema(
+        summary="The statement's lines as CSV",
+        operation_id="commissions_statements_export_csv",
+        description="One row per line: InvoiceNumber, CustomerNumber, Sku, ProductName, Quantity, LineAmount, "
+                    "Rate, RateSource, Commission. No total row: the Commission column sums to the statement's "
+                    "Total. Text cells that a spreadsheet would read as a formula are prefixed with an apostrophe.",
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    def export(self, request, statement_id):
+        return statement_csv_response(self.get_object())
