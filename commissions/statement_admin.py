@@ -260,7 +260,9 @@ class CommissionStatementAdmin(ScopedAdmin):
                 rep=rep, period_start=data["period_start"], period_end=data["period_end"],
                 currency_code=data["currency_code"], actor=request.user.email)
         except APIException as exc:
-            self.message_user(request, f"{rep.rep_number}: refused — {api_error_text(exc)}", messages.ERROR)
+            # A conflict's sentence says more than its field ("…already; recalculate or void it.").
+            reason = str(exc.detail) if isinstance(exc.detail, str) else api_error_text(exc)
+            self.message_user(request, f"{rep.rep_number}: refused — {reason}", messages.ERROR)
             return
         url = reverse("admin:commissions_commissionstatement_change", args=[statement.pk])
         self.message_user(request, format_html(

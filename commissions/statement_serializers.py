@@ -53,10 +53,6 @@ class MarkPaidSerializer(NoteSerializer):
     Reference = OptionalTextField(max_length=128, help_text="The payment's reference (a payroll run, a transfer).")
 
 
-class RecalculateSerializer(ApiSerializer):
-    """Recalculation records its own note (line count, total, plan); it takes no body yet."""
-
-
 class GenerationStartedSerializer(serializers.Serializer):
     """202: generation runs in the background; GET the statement to follow it."""
 

@@ -22,7 +22,6 @@ from commissions.statement_serializers import (
     GenerationStartedSerializer,
     MarkPaidSerializer,
     NoteSerializer,
-    RecalculateSerializer,
     StatementGenerateSerializer,
     StatementHeaderSerializer,
     StatementSerializer,
@@ -47,7 +46,7 @@ STATEMENT_PREFETCH = (
 # The body each write reads (`validated_input`); what they answer is the full statement.
 INPUT_SERIALIZERS = {
     "create": StatementGenerateSerializer,
-    "recalculate": RecalculateSerializer,
+    "recalculate": NoteSerializer,
     "approve": NoteSerializer,
     "mark_paid": MarkPaidSerializer,
     "void": NoteSerializer,
@@ -159,11 +158,13 @@ class CommissionStatementViewSet(HiddenFromPortalMixin, mixins.ListModelMixin, S
                                                period_end=data["PeriodEnd"], currency_code=data.get("CurrencyCode"))
         try:
             enqueue_generation(statement, actor=self.actor)
-        except Exception:
-            # Run eagerly, the task marks the statement Failed before it re-raises; that is the answer.
-            if self._status_of(statement) != StatementStatus.FAILED:
-                raise
+        except Exception as exc:
+            # Run eagerly, the task marks the statement Failed before it re-raises; a broker that
+            # cannot take the task leaves it Generating, so it is marked Failed here. Either way the
+            # answer is the Failed statement, which an admin may void and generate again.
             logger.exception("Generating statement %s failed", statement.pk)
+            statements.statement_mark_failed(statement.pk, f"Could not run the generation: {type(exc).__name__}: "
+                                                           f"{exc}", self.actor)
         if self._status_of(statement) == StatementStatus.GENERATING:
             body = {"CommissionStatementId": str(statement.pk), "Status": StatementStatus.GENERATING}
             return Response(body, status=status.HTTP_202_ACCEPTED)
@@ -174,11 +175,11 @@ class CommissionStatementViewSet(HiddenFromPortalMixin, mixins.ListModelMixin, S
         return CommissionStatement.objects.filter(pk=statement.pk).values_list("status", flat=True).get()
 
     @extend_schema(summary="Re-rate a Draft statement from the current plan and eligible lines",
-                   request=RecalculateSerializer, responses=StatementSerializer)
+                   request=NoteSerializer, responses=StatementSerializer)
     def recalculate(self, request, statement_id):
         statement = self.get_object()
-        self.validated_input()
-        return self._respond(statements.statement_recalculate(statement=statement, actor=self.actor))
+        note = self.validated_input().get("Note", "")
+        return self._respond(statements.statement_recalculate(statement=statement, actor=self.actor, note=note))
 
     @extend_schema(summary="Approve a Draft statement", request=NoteSerializer, responses=StatementSerializer)
     def approve(self, request, statement_id):

@@ -10,6 +10,7 @@ statement lines is the guarantee that no line is ever on two statements that are
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,6 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.exceptions import APIException
 
 from commissions.engine import commission_for
 from commissions.models import (
@@ -99,7 +101,12 @@ def _live_line_on(field: str) -> Exists:
 
 def eligible_invoice_lines(statement: CommissionStatement) -> Iterator[EligibleLine]:
     """Lines of Paid invoices paid in the period (org-local days), whose primary rep is the
-    statement's, in its currency, on no live statement; in invoice order, streamed."""
+    statement's, in its currency, on no live statement; in invoice order, streamed.
+
+    On PostgreSQL the eligible set is first copied into a temporary table and streamed from
+    there: a cursor left open on the anti-join would re-read the statement lines this same
+    transaction is writing (quadratic when the planner picks a scan), and a plain statement may
+    use a parallel plan, which a cursor may not."""
     rows = (
         InvoiceLine.objects.filter(
             invoice__primary_sales_rep_id=statement.sales_rep_id, invoice__status=InvoiceStatus.PAID,
@@ -107,12 +114,28 @@ def eligible_invoice_lines(statement: CommissionStatement) -> Iterator[EligibleL
             invoice__paid_on__gte=statement.period_start, invoice__paid_on__lte=statement.period_end,
         )
         .exclude(_live_line_on("invoice_line"))
-        .order_by("invoice_id", "position")
         .values_list("invoice_id", "invoice__invoice_number", "invoice__customer__customer_number", "pk", "sku",
-                     "product_name", "quantity", "line_total", "invoice__paid_on")
+                     "product_name", "quantity", "line_total", "invoice__paid_on", "position")
     )
-    for invoice_id, number, customer, pk, sku, name, quantity, total, paid_on in rows.iterator(chunk_size=BATCH):
+    if connection.vendor == "postgresql":
+        stream = _materialized(rows, order_by="1, 10")
+    else:
+        stream = rows.order_by("invoice_id", "position").iterator(chunk_size=BATCH)
+    for invoice_id, number, customer, pk, sku, name, quantity, total, paid_on, _ in stream:
         yield EligibleLine(invoice_id, number, customer, pk, None, sku, name, quantity, total, paid_on)
+
+
+def _materialized(queryset, *, order_by: str) -> Iterator[tuple]:
+    """The queryset's rows copied into a temporary table (dropped at commit), then read back in
+    order through a server-side cursor, `BATCH` rows at a time."""
+    table = f"eligible_{uuid.uuid4().hex}"
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE {table} ON COMMIT DROP AS {sql}", params)
+    with connection.connection.cursor(name=table) as cursor:
+        cursor.itersize = BATCH
+        cursor.execute(f"SELECT * FROM {table} ORDER BY {order_by}")
+        yield from cursor
 
 
 def eligible_clawbacks(statement: CommissionStatement) -> Iterator[EligibleLine]:
@@ -144,51 +167,83 @@ def eligible_clawbacks(statement: CommissionStatement) -> Iterator[EligibleLine]
 
 
 class _Writer:
-    """Buffers rated lines; each flush writes their entries, then the lines (COPY on PostgreSQL)."""
+    """Writes rated lines, which arrive in invoice order: an invoice's entry is complete (and its
+    commission final) when the next invoice starts, so each entry is written once and only the
+    current batch is held in memory."""
 
     def __init__(self, statement: CommissionStatement):
         self.statement = statement
-        self.entries: dict = {}  # invoice_id -> StatementEntry (its commission summed as lines arrive)
-        self.pending_entries: list[StatementEntry] = []
-        self.pending_lines: list[tuple] = []
         self.total = Decimal("0.00")
+        self.entry: StatementEntry | None = None
+        self.entry_lines: list[tuple] = []
+        self.closed: list[tuple[StatementEntry, list[tuple]]] = []
+        self.closed_lines = 0
 
     def add(self, line: EligibleLine, rate: Decimal, source: str) -> None:
+        if self.entry is None or self.entry.invoice_id != line.invoice_id:
+            self._close_entry()
+            self.entry = _new_entry(self.statement, line)
         commission = commission_for(line.amount, rate)
-        entry = self.entries.get(line.invoice_id)
-        if entry is None:
-            entry = StatementEntry(statement=self.statement, invoice_id=line.invoice_id,
-                                   invoice_number=line.invoice_number, customer_number=line.customer_number,
-                                   commission=Decimal("0.00"))
-            self.entries[line.invoice_id] = entry
-            self.pending_entries.append(entry)
-        entry.commission += commission
+        self.entry.commission += commission
         self.total += commission
-        self.pending_lines.append((entry, line, rate, source, commission))
-        if len(self.pending_lines) >= BATCH:
-            self.flush()
+        self.entry_lines.append((line, rate, source, commission))
 
-    def flush(self) -> None:
-        if self.pending_entries:
-            StatementEntry.objects.bulk_create(self.pending_entries, batch_size=BATCH)
-            self.pending_entries = []
-        rows = [
-            (self.statement.pk, entry.pk, line.invoice_line_id, line.credit_memo_line_id, True, line.line_date,
-             line.sku, line.product_name, line.quantity, line.amount, rate, source, commission)
-            for entry, line, rate, source, commission in self.pending_lines
-        ]
-        self.pending_lines = []
-        if rows:
-            _insert_lines(rows)
+    def _close_entry(self) -> None:
+        if self.entry is not None:
+            self.closed.append((self.entry, self.entry_lines))
+            self.closed_lines += len(self.entry_lines)
+            self.entry, self.entry_lines = None, []
+            if self.closed_lines >= BATCH:
+                self._flush()
+
+    def _flush(self) -> None:
+        if self.closed:
+            StatementEntry.objects.bulk_create([entry for entry, _ in self.closed], batch_size=BATCH)
+            _insert_lines(self.statement, [(entry, *line) for entry, lines in self.closed for line in lines])
+        self.closed, self.closed_lines = [], 0
 
     def finish(self) -> Decimal:
-        self.flush()
-        # Entry totals are final only now (an invoice's clawbacks come after its lines).
-        StatementEntry.objects.bulk_update(list(self.entries.values()), ["commission"], batch_size=BATCH)
+        self._close_entry()
+        self._flush()
         return self.total
 
 
-def _insert_lines(rows: list[tuple]) -> None:
+def _new_entry(statement: CommissionStatement, line: EligibleLine) -> StatementEntry:
+    return StatementEntry(statement=statement, invoice_id=line.invoice_id, invoice_number=line.invoice_number,
+                          customer_number=line.customer_number, commission=Decimal("0.00"))
+
+
+def _write_clawbacks(statement: CommissionStatement) -> Decimal:
+    """Clawback lines join the entry of their invoice when the statement has one (its commission
+    is adjusted), or a new entry. A month's returns for one rep are few: they are held at once."""
+    clawbacks = list(eligible_clawbacks(statement))
+    if not clawbacks:
+        return Decimal("0.00")
+    existing = {e.invoice_id: e for e in statement.entries.filter(invoice_id__in={c.invoice_id for c in clawbacks})}
+    touched, created, rows, total = {}, {}, [], Decimal("0.00")
+    for line in clawbacks:
+        entry = existing.get(line.invoice_id) or created.get(line.invoice_id)
+        if entry is None:
+            entry = created[line.invoice_id] = _new_entry(statement, line)
+        elif entry.pk is not None:
+            touched[entry.pk] = entry
+        commission = commission_for(line.amount, line.clawback_rate)
+        entry.commission += commission
+        total += commission
+        rows.append((entry, line, line.clawback_rate, line.clawback_source, commission))
+    StatementEntry.objects.bulk_create(list(created.values()))
+    StatementEntry.objects.bulk_update(list(touched.values()), ["commission"])
+    _insert_lines(statement, rows)
+    return total
+
+
+def _insert_lines(statement: CommissionStatement, lines: list[tuple]) -> None:
+    """(entry, line, rate, source, commission) tuples as statement lines: COPY on PostgreSQL."""
+    rows = [
+        (statement.pk, entry.pk, line.invoice_line_id, line.credit_memo_line_id, True, line.line_date, line.sku,
+         line.product_name, line.quantity, line.amount, rate, source, commission)
+        for entry, line, rate, source, commission in lines
+    ]
     if connection.vendor == "postgresql":
         table = StatementLine._meta.db_table
         with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(LINE_COLUMNS)}) FROM STDIN") as copy:
@@ -200,7 +255,8 @@ def _insert_lines(rows: list[tuple]) -> None:
         )
 
 
-def statement_fill(statement: CommissionStatement, *, actor: str, recalculating: bool = False) -> CommissionStatement:
+def statement_fill(statement: CommissionStatement, *, actor: str, recalculating: bool = False,
+                   note: str = "") -> CommissionStatement:
     """Rates the eligible lines onto the statement and makes it a Draft, in one transaction."""
     with transaction.atomic():
         statement = CommissionStatement.objects.select_for_update().select_related("sales_rep").get(pk=statement.pk)
@@ -225,18 +281,17 @@ def statement_fill(statement: CommissionStatement, *, actor: str, recalculating:
             rating = rate(line.sku, line.product_name, line.customer_number, line.amount, line.line_date)
             if rating is not None:  # outside the plan's window: left out, stays eligible
                 writer.add(line, rating.rate, rating.source)
-        writer.flush()  # clawbacks look for lines this statement has just taken too
-        for line in eligible_clawbacks(statement):
-            writer.add(line, line.clawback_rate, line.clawback_source)
         statement.total = writer.finish()
+        statement.total += _write_clawbacks(statement)  # after the lines: they may claw back one just taken
         statement.plan = plan
         statement.status = StatementStatus.DRAFT
         statement.failure = ""
         statement.updated_at = timezone.now()
         statement.save(update_fields=["total", "plan", "status", "failure", "updated_at"])
         lines = statement.lines.count()
+        summary = f"{lines} line(s), total {statement.total} {statement.currency_code}, plan '{plan.name}'."
         _event(statement, EventType.RECALCULATED if recalculating else EventType.CREATED, actor,
-               f"{lines} line(s), total {statement.total} {statement.currency_code}, plan '{plan.name}'.")
+               f"{note} ({summary})" if note else summary)
     return statement
 
 
@@ -255,9 +310,17 @@ def statement_mark_failed(statement_id, reason: str, actor: str = "system") -> N
 
 def statement_generate(*, rep: OrganizationSalesRep, period_start: datetime.date, period_end: datetime.date,
                        currency_code: str | None = None, actor: str) -> CommissionStatement:
-    """Start and fill in-process (the admin's action, the scheduled run's worker, tests)."""
+    """Start and fill in-process (the admin's generate page, the demo seed, tests). A fill that fails
+    leaves the statement Failed, with the reason, rather than stuck in Generating."""
     statement = statement_start(rep=rep, period_start=period_start, period_end=period_end, currency_code=currency_code)
-    return statement_fill(statement, actor=actor)
+    try:
+        return statement_fill(statement, actor=actor)
+    except APIException as exc:
+        statement_mark_failed(statement.pk, str(exc.detail), actor)
+        raise
+    except Exception as exc:
+        statement_mark_failed(statement.pk, f"{type(exc).__name__}: {exc}", actor)
+        raise
 
 
 # ---------------------------------------------------------------- workflow
@@ -273,9 +336,9 @@ def _transition(statement, allowed: tuple[str, ...], to: str, verb: str):
 
 
 @transaction.atomic
-def statement_recalculate(*, statement: CommissionStatement, actor: str) -> CommissionStatement:
+def statement_recalculate(*, statement: CommissionStatement, actor: str, note: str = "") -> CommissionStatement:
     """Draft only: re-rates from the current plan and picks up newly eligible lines."""
-    return statement_fill(statement, actor=actor, recalculating=True)
+    return statement_fill(statement, actor=actor, recalculating=True, note=note)
 
 
 @transaction.atomic

@@ -8,6 +8,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 from django.utils import timezone
 
 from customers.models import Customer
@@ -16,6 +17,12 @@ from nymble.scoping import ScopedQuerySet, principal_of
 from salesreps.models import OrganizationSalesRep
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+def exact_cents(expression) -> Round:
+    """quantity × price to the cent. On PostgreSQL the product of NUMERICs is already exact; SQLite
+    (the embedded default) multiplies floats, and 3 × 0.10 would not equal 0.30 without the rounding."""
+    return Round(expression, 2)
 
 
 class ProductQuerySet(ScopedQuerySet):
@@ -206,7 +213,8 @@ class OrderItem(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gte=1), name="order_item_quantity_positive"),
             models.CheckConstraint(condition=Q(price__gte=0), name="order_item_price_not_negative"),
-            models.CheckConstraint(condition=Q(line_total=F("quantity") * F("price")), name="order_item_total_exact"),
+            models.CheckConstraint(condition=Q(line_total=exact_cents(F("quantity") * F("price"))),
+                                   name="order_item_total_exact"),
         ]
 
     def __str__(self) -> str:
@@ -287,7 +295,8 @@ class InvoiceLine(models.Model):
     class Meta:
         ordering = ["position"]
         constraints = [
-            models.CheckConstraint(condition=Q(line_total=F("quantity") * F("price")), name="invoice_line_total_exact"),
+            models.CheckConstraint(condition=Q(line_total=exact_cents(F("quantity") * F("price"))),
+                                   name="invoice_line_total_exact"),
         ]
 
     def __str__(self) -> str:
@@ -338,5 +347,6 @@ class CreditMemoLine(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gte=1), name="credit_line_quantity_positive"),
-            models.CheckConstraint(condition=Q(amount=F("quantity") * F("price")), name="credit_line_amount_exact"),
+            models.CheckConstraint(condition=Q(amount=exact_cents(F("quantity") * F("price"))),
+                                   name="credit_line_amount_exact"),
         ]

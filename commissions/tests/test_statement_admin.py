@@ -64,7 +64,7 @@ def test_generate_page_makes_statements_for_the_chosen_reps_and_reports_refusals
     assert (made.sales_rep, made.status, made.total) == (tenant.rep, "Draft", Decimal("13.93"))
     assert made.events.get().actor == tenant.admin.user.email
     again = generate(staff_client, tenant.rep).content.decode()
-    assert "REP-007: refused" in again and "A statement for this period exists" in again
+    assert "REP-007: refused — REP-007 has a statement for 2026-03-01–2026-03-31 in USD already" in again
     assert CommissionStatement.objects.count() == 1
 
 

@@ -276,3 +276,24 @@ def test_racing_generations_never_share_a_line(tenant, plan, postgres_only):
     assert sum(s.lines.count() for s in made) == 27
     shared = StatementLine.objects.filter(live=True).values("invoice_line").annotate(n=Count("pk")).filter(n__gt=1)
     assert not shared.exists()
+
+
+def test_recalculation_note_is_kept_on_its_event(tenant, plan):
+    sell(tenant, paid_at="2026-02-10T15:00:00Z")
+    statement = statements.statement_recalculate(statement=generate(tenant, FEB), actor="boss", note="new prices")
+    assert statement.events.last().note.startswith("new prices (1 line(s)")
+
+
+def test_a_failed_in_process_generation_does_not_block_its_period(tenant, plan, monkeypatch):
+    """Regression: statement_generate left a statement in Generating for good when the fill failed."""
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(statements, "plan_compiled", broken)
+    with pytest.raises(RuntimeError):
+        generate(tenant, FEB)
+    failed = CommissionStatement.objects.get()
+    assert failed.status == "Failed" and "disk full" in failed.failure
+    statements.statement_void(statement=failed, actor="boss")
+    monkeypatch.undo()
+    assert generate(tenant, FEB).status == "Draft"

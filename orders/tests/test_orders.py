@@ -303,3 +303,15 @@ def test_list_filters(tenant, catalog):
     assert api.get("/api/orders", {"dateFrom": "yesterday"}).status_code == 400
     nested = api.get("/api/customers/CUST-0042/orders").json()
     assert [o["OrderNumber"] for o in nested["Data"]] == ["ORD-00001"]
+
+
+@pytest.mark.parametrize("price, quantity", [("0.10", 3), ("2.49", 5), ("0.07", 3), ("19.99", 7)])
+def test_totals_check_to_the_cent_on_every_backend(tenant, price, quantity):
+    """Regression: on SQLite (the embedded default) the exact-total CHECK compared floats, so
+    3 × 0.10 was refused as a conflict."""
+    add_product(tenant.org, "CENTS", "Cents", [("Wholesale", 1, price)])
+    response = tenant.admin_api.post("/api/orders", order_body(sku="CENTS", quantity=quantity), format="json")
+    assert response.status_code == 201, response.json()
+    invoice = tenant.admin_api.post(f"/api/orders/{response.json()['OrderId']}/invoice").json()
+    from decimal import Decimal
+    assert Decimal(str(invoice["Total"])) == Decimal(price) * quantity
