@@ -1,5 +1,5 @@
 """Login, tokens, and the organization's own settings."""
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -61,7 +61,11 @@ class LogoutView(PublicView):
 
 
 class ClientLoginView(PublicView):
-    @extend_schema(request=ClientLoginSerializer, responses={200: TokenResponseSerializer}, auth=[])
+    @extend_schema(
+        request=ClientLoginSerializer,
+        responses={200: TokenResponseSerializer, 429: OpenApiResponse(description="Too many logins for this client.")},
+        auth=[],
+    )
     def post(self, request):
         data = ClientLoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -2,6 +2,7 @@
 and the resolved `Price`/`CurrencyCode` of a customer's view."""
 from decimal import Decimal
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -71,3 +72,19 @@ class ProductSerializer(ApiSerializer):
         if not self._price_view.for_customer:
             del data["Price"], data["CurrencyCode"]
         return data
+
+
+class ProductSchema(OpenApiSerializerExtension):
+    """The schema of a product: `Price` and `CurrencyCode` are not promised, since only a
+    customer's view has them."""
+
+    target_class = ProductSerializer
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        required = [name for name in schema.get("required", []) if name not in ("Price", "CurrencyCode")]
+        if required:
+            schema["required"] = required
+        else:
+            schema.pop("required", None)
+        return schema

@@ -121,7 +121,7 @@ class InvoiceSerializer(ApiSerializer):
     AmountPaid = MoneyField(source="amount_paid", read_only=True)
     Balance = MoneyField(source="balance", read_only=True)
     Status = serializers.ChoiceField(source="status", choices=InvoiceStatus.choices, read_only=True)
-    PaidAt = serializers.DateTimeField(source="paid_at", read_only=True)
+    PaidAt = serializers.DateTimeField(source="paid_at", read_only=True, allow_null=True)  # null until Paid
     Payments = PaymentSerializer(source="payments", many=True, read_only=True)
     CreditMemos = CreditMemoSerializer(source="credit_memos", many=True, read_only=True)
     CreatedAt = serializers.DateTimeField(source="created_at", read_only=True)

@@ -3,7 +3,9 @@
 Fields are declared with their PascalCase wire names. Input keys are matched to them
 case-insensitively (`poNumber` is `PONumber`); a key the resource does not know is a 400
 naming it; keys the resource only returns (ids, numbers, timestamps) are ignored, so a
-fetched object can be sent back as it is.
+fetched object can be sent back as it is. A value of the wrong JSON type is a 400 too, where
+DRF would convert it (42 for a string, 0 or "yes" for a boolean), and a field with a pattern
+takes its value as given, untrimmed: the pattern is its contract.
 """
 import datetime
 from collections.abc import Mapping
@@ -16,6 +18,13 @@ from nymble.currencies import ISO_4217
 
 
 class ApiSerializerMixin:
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            if isinstance(field, serializers.RegexField):
+                field.trim_whitespace = False
+        return fields
+
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
             data = self._canonical_input(data)
@@ -30,6 +39,8 @@ class ApiSerializerMixin:
                 errors[str(key)] = ["Unknown field."]
             elif self.fields[name].read_only:
                 continue
+            elif (wrong_type := _wrong_json_type(self.fields[name], value)) is not None:
+                errors[str(key)] = [wrong_type]
             elif name in canonical:
                 errors[str(key)] = [f"Given twice (as '{name}' too)."]
             else:
@@ -37,6 +48,18 @@ class ApiSerializerMixin:
         if errors:
             raise serializers.ValidationError(errors)
         return canonical
+
+
+def _wrong_json_type(field, value) -> str | None:
+    """Why a JSON value is of the wrong type for a field DRF would convert it for, if it is: a
+    number for a string (or in a list of strings), anything but true or false for a boolean."""
+    if isinstance(field, serializers.ListField) and isinstance(value, list):
+        return next(filter(None, (_wrong_json_type(field.child, item) for item in value)), None)
+    if isinstance(field, serializers.CharField) and isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return "Not a valid string."
+    if isinstance(field, serializers.BooleanField) and value is not None and not isinstance(value, bool):
+        return "Must be true or false."
+    return None
 
 
 class ApiSerializer(ApiSerializerMixin, serializers.Serializer):
