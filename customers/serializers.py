@@ -3,7 +3,13 @@ import re
 from rest_framework import serializers
 
 from customers.models import Customer
-from nymble.api.serializers import ApiSerializer, CurrencyField, OptionalTextField, OrganizationSlugField
+from nymble.api.serializers import (
+    ApiSerializer,
+    CurrencyField,
+    OptionalTextField,
+    OrganizationSlugField,
+    PatternField,
+)
 from nymble.models import PriceTier
 from salesreps.models import OrganizationSalesRep
 
@@ -51,7 +57,7 @@ class ContactSerializer(ApiSerializer):
 class CustomerSerializer(ApiSerializer):
     """A customer as the seed describes it; `Addresses` and `Contacts` given replace the stored ones."""
 
-    CustomerNumber = serializers.RegexField(r"^[^/\s](?:[^/]*[^/\s])?$", source="customer_number", max_length=64)
+    CustomerNumber = PatternField(r"^[^/\s](?:[^/]*[^/\s])?$", source="customer_number", max_length=64)
     CompanyName = serializers.CharField(source="company_name", max_length=200)
     CompanyEmail = serializers.EmailField(source="company_email", max_length=254)
     CompanyPhone = OptionalTextField(source="company_phone", max_length=40)

@@ -89,6 +89,8 @@ def _attribute_value(kind: str, value):
     if value is None:
         return None
     if kind == AttributeType.STRING and isinstance(value, str):
+        if "\x00" in value:  # PostgreSQL cannot store it
+            raise ValueError("Null characters are not allowed.")
         return value
     if kind == AttributeType.BOOLEAN and isinstance(value, bool):
         return value
@@ -118,7 +120,8 @@ def _one_default_per_type(addresses: list[dict]) -> list[dict]:
     return addresses
 
 
-def _replace_children(customer: Customer, addresses: list[dict] | None, contacts: list[dict] | None) -> None:
+def _replace_children(customer: Customer, addresses: list[dict] | None, contacts: list[dict] | None,
+                      actor: Principal | None = None) -> None:
     if addresses is not None:
         customer.addresses.all().delete()
         Address.objects.bulk_create(
@@ -126,11 +129,13 @@ def _replace_children(customer: Customer, addresses: list[dict] | None, contacts
             for index, address in enumerate(_one_default_per_type([dict(a) for a in addresses]))
         )
     if contacts is not None:
-        _replace_contacts(customer, contacts)
+        _replace_contacts(customer, contacts, actor)
 
 
-def _replace_contacts(customer: Customer, contacts: list[dict]) -> None:
-    """Contacts are replaced, but a contact whose email is kept keeps its id and portal login."""
+def _replace_contacts(customer: Customer, contacts: list[dict], actor: Principal | None = None) -> None:
+    """Contacts are replaced, but a contact whose email is kept keeps its id and portal login.
+    Dropping a contact revokes its portal login, which only admins do: for a rep or a portal
+    user, a body that leaves out (or re-addresses) a contact with a login is a 400."""
     existing = {c.email.lower(): c for c in customer.contacts.all() if c.email}
     kept_ids = []
     for index, data in enumerate(contacts):
@@ -144,6 +149,12 @@ def _replace_contacts(customer: Customer, contacts: list[dict]) -> None:
         contact.save()
         kept_ids.append(contact.pk)
     dropped = customer.contacts.exclude(pk__in=kept_ids)
+    if actor is not None and not actor.is_admin:
+        logins = list(dropped.exclude(portal_membership=None).values_list("email", flat=True))
+        if logins:
+            raise serializers.ValidationError({"Contacts": [
+                f"{email} has a portal login: only an admin removes it (or revokes the login first)." for email in logins
+            ]})
     for contact in dropped.exclude(portal_membership=None):
         portal_login_revoke(contact=contact)
     dropped.delete()
@@ -199,7 +210,7 @@ def customer_update(
             customer.save()
     except IntegrityError:
         raise _customer_conflict(customer) from None
-    _replace_children(customer, addresses, contacts)
+    _replace_children(customer, addresses, contacts, actor)
     if active is not None and active != customer.active:
         customer = customer_set_active(customer=customer, active=active)
     return customer

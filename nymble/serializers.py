@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from nymble.api.serializers import ApiSerializer
+from nymble.api.serializers import ApiSerializer, PatternField
 from nymble.models import AttributeType
 
 
@@ -37,13 +37,13 @@ class OrganizationSerializer(ApiSerializer):
 
 
 class PriceTierSerializer(ApiSerializer):
-    Code = serializers.RegexField(r"^[A-Za-z0-9_.-]+$", source="code", max_length=64)
+    Code = PatternField(r"^[A-Za-z0-9_.-]+$", source="code", max_length=64)
     Name = serializers.CharField(source="name", max_length=200)
     CreatedAt = serializers.DateTimeField(source="created_at", read_only=True)
 
 
 class AttributeDefinitionSerializer(ApiSerializer):
-    Key = serializers.RegexField(r"^[A-Za-z][A-Za-z0-9_]*$", source="key", max_length=64)
+    Key = PatternField(r"^[A-Za-z][A-Za-z0-9_]*$", source="key", max_length=64)
     Type = serializers.ChoiceField(source="type", choices=AttributeType.choices)
     Required = serializers.BooleanField(source="required", default=False)
     CreatedAt = serializers.DateTimeField(source="created_at", read_only=True)

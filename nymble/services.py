@@ -105,23 +105,25 @@ def api_client_revoke(*, client: ApiClient) -> None:
 
 
 def api_client_authenticate(*, org_code: str, client_id: str, client_secret: str) -> ApiClient:
-    if limit_hit(f"api-client-login:{client_id}", limit=settings.API_CLIENT_LOGINS_PER_MINUTE):
+    """The limit counts per client, whichever way its id is spelt (upper case, braces, `urn:uuid:`);
+    an id that is no UUID names no client and is refused before it is counted."""
+    client_uuid = _as_uuid(client_id)
+    if client_uuid is None:
+        raise exceptions.AuthenticationFailed("Client id or secret is wrong.")
+    if limit_hit(f"api-client-login:{client_uuid}", limit=settings.API_CLIENT_LOGINS_PER_MINUTE):
         raise TooManyAttempts(wait=60)
     client = (
         ApiClient.objects.select_related("organization")
-        .filter(pk=client_id, revoked_at__isnull=True, organization__org_code__iexact=org_code)
+        .filter(pk=client_uuid, revoked_at__isnull=True, organization__org_code__iexact=org_code)
         .first()
-        if _is_uuid(client_id)
-        else None
     )
     if client is None or not check_password(client_secret, client.secret_hash):
         raise exceptions.AuthenticationFailed("Client id or secret is wrong.")
     return client
 
 
-def _is_uuid(value: str) -> bool:
+def _as_uuid(value: str) -> uuid.UUID | None:
     try:
-        uuid.UUID(str(value))
+        return uuid.UUID(str(value))
     except ValueError:
-        return False
-    return True
+        return None

@@ -6,7 +6,14 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from nymble.api.serializers import ApiSerializer, CurrencyField, MoneyField, OptionalTextField, OrganizationSlugField
+from nymble.api.serializers import (
+    ApiSerializer,
+    CurrencyField,
+    MoneyField,
+    OptionalTextField,
+    OrganizationSlugField,
+    PatternField,
+)
 from nymble.models import PriceTier
 from orders.catalog import EVERY_PRICE, MAX_QUANTITY, displayed_price
 
@@ -26,7 +33,7 @@ class ProductSerializer(ApiSerializer):
     in a customer's view (a portal user, or `?customerNumber=`); the context's `price_view` says which."""
 
     ProductId = serializers.UUIDField(source="id", read_only=True)
-    Sku = serializers.RegexField(
+    Sku = PatternField(
         r"^[^/\s](?:[^/]*[^/\s])?$", source="sku", max_length=64,
         error_messages={"invalid": "Must not contain '/' nor start or end with a space."},
     )

@@ -334,12 +334,16 @@ def payment_record(*, invoice: Invoice, amount: Decimal, paid_at: datetime.datet
     if amount > invoice.balance:
         raise invalid("Amount", f"Overpays the invoice: the balance is {invoice.balance}.")
     paid_at = paid_at or timezone.now()
+    try:
+        paid_on = local_date(invoice.organization, paid_at)
+    except OverflowError:  # 0001-01-01T00:00Z has no day in America/Chicago
+        raise invalid("PaidAt", "Out of range in the organization's time zone.") from None
     Payment.objects.create(invoice=invoice, amount=amount, paid_at=paid_at, reference=reference, recorded_by=actor_label)
     invoice.amount_paid += amount
     if invoice.amount_paid == invoice.total:
         invoice.status = InvoiceStatus.PAID
         invoice.paid_at = paid_at
-        invoice.paid_on = local_date(invoice.organization, paid_at)
+        invoice.paid_on = paid_on
     else:
         invoice.status = InvoiceStatus.PARTIALLY_PAID
     invoice.save(update_fields=["amount_paid", "status", "paid_at", "paid_on"])

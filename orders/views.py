@@ -45,15 +45,22 @@ class OrganizationDayRangeFilter(django_filters.FilterSet):
         return Organization.objects.get(pk=self.request.user.principal.organization_id).zone
 
     def filter_from(self, queryset, name, day):
-        return queryset.filter(**{f"{self.date_field}__gte": self._start(day)})
+        start = self._start(day)
+        return queryset if start is None else queryset.filter(**{f"{self.date_field}__gte": start})
 
     def filter_to(self, queryset, name, day):
-        return queryset.filter(**{f"{self.date_field}__lt": self._start(day + datetime.timedelta(days=1))})
+        end = self._start(day + datetime.timedelta(days=1)) if day < datetime.date.max else None
+        return queryset if end is None else queryset.filter(**{f"{self.date_field}__lt": end})
 
     def _start(self, day: datetime.date):
-        if isinstance(self.Meta.model._meta.get_field(self.date_field), models.DateTimeField):
-            return datetime.datetime.combine(day, datetime.time.min, tzinfo=self._zone())
-        return day
+        """The day's first moment in the organization's time zone; None where that lies beyond what
+        a datetime holds (0001-01-01 east of UTC), which bounds nothing."""
+        if not isinstance(self.Meta.model._meta.get_field(self.date_field), models.DateTimeField):
+            return day
+        try:
+            return datetime.datetime.combine(day, datetime.time.min, tzinfo=self._zone()).astimezone(datetime.UTC)
+        except OverflowError:
+            return None
 
 
 class OrderFilter(OrganizationDayRangeFilter):

@@ -3,7 +3,7 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from nymble.api.serializers import ApiSerializer, OptionalTextField
+from nymble.api.serializers import ApiSerializer, OptionalTextField, PatternField
 from nymble.models import Role
 
 REP_ROLES = [Role.SALES_REP.value]
@@ -30,7 +30,7 @@ class SalesRepSerializer(ApiSerializer):
     OrganizationSalesRepId = serializers.UUIDField(source="id", read_only=True)
     SalesRepId = serializers.UUIDField(source="sales_rep_id", read_only=True)
     # A RepNumber names the rep in URLs: no '/' and no spaces.
-    RepNumber = serializers.RegexField(
+    RepNumber = PatternField(
         r"^[^/\s]+$",
         source="rep_number",
         max_length=64,

@@ -228,3 +228,18 @@ def test_plan_list_query_count_is_constant(tenant, page_size, django_assert_max_
     api = tenant.admin_api
     with django_assert_max_num_queries(8):
         assert api.get("/api/commissions/plans", {"PageSize": page_size}).status_code == 200
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"CustomerOverrides": [{"DefaultRate": 0.1}]}, "CustomerOverrides[0].CustomerNumber"),
+    ({"Rules": [{"Name": "Widgets"}]}, "Rules[0].Priority"),
+    ({"CustomerOverrides": [{"CustomerNumber": "CUST-0042", "Rules": [{"Rate": 0.1}]}]},
+     "CustomerOverrides[0].Rules[0].Priority"),
+])
+def test_a_patch_gives_whole_rules_and_overrides(tenant, body, field):
+    """Found by the schema fuzzer: a PATCH whose override had no CustomerNumber (or a rule no
+    Priority) was a 500, DRF's partial update skipping the required fields of list items too."""
+    plan = create(tenant)
+    response = tenant.admin_api.patch(f"/api/commissions/plans/{plan['CommissionPlanId']}", body, format="json")
+    assert response.status_code == 400 and field in response.json()["errors"], response.json()
+    assert tenant.admin_api.get(f"/api/commissions/plans/{plan['CommissionPlanId']}").json() == plan

@@ -305,6 +305,37 @@ def test_removing_a_contact_revokes_its_portal_login(tenant):
     assert portal.get("/api/customers/CUST-0042").status_code == 401
 
 
+@pytest.mark.parametrize("role", ["portal", "rep"])
+@pytest.mark.parametrize("contacts", [[], [{"FirstName": "Jane", "Email": "jane.new@acme.example"}]])
+def test_only_an_admin_drops_a_contact_that_has_a_portal_login(tenant, role, contacts):
+    """Found by the schema fuzzer: a portal user's (or a rep's) PATCH that left out the contact with
+    the login deleted that login, though revoking portal logins is for admins only."""
+    portal, before = tenant.portal_api, snapshot()
+    api = tenant.portal_api if role == "portal" else tenant.rep_api
+    response = api.patch("/api/customers/CUST-0042", {"Contacts": contacts}, format="json")
+    assert response.status_code == 400 and "Contacts" in response.json()["errors"], response.json()
+    assert snapshot() == before
+    assert portal.get("/api/customers/CUST-0042").status_code == 200  # the login still works
+
+
+def test_a_nul_character_in_a_string_attribute_is_400(tenant):
+    """PostgreSQL cannot store NUL in text: `{"Region": "a\\u0000b"}` reached it as a 500."""
+    CustomerAttributeDefinition.objects.create(organization=tenant.org, key="Region", type="string")
+    response = tenant.admin_api.patch("/api/customers/CUST-0042", {"CustomerAttributes": {"Region": "a\x00b"}},
+                                      format="json")
+    assert response.status_code == 400 and "CustomerAttributes.Region" in response.json()["errors"]
+
+
+def test_an_empty_rep_number_is_400_and_null_unassigns(tenant):
+    """Found by the schema fuzzer: `"RepNumber": ""` was read as null, though the schema asks for a
+    rep number or null."""
+    response = tenant.admin_api.patch("/api/customers/CUST-0042", {"RepNumber": ""}, format="json")
+    assert response.status_code == 400 and "RepNumber" in response.json()["errors"]
+    assert Customer.objects.get(customer_number="CUST-0042").sales_rep_id == tenant.rep.pk
+    cleared = tenant.admin_api.patch("/api/customers/CUST-0042", {"RepNumber": None}, format="json")
+    assert cleared.status_code == 200 and cleared.json()["RepNumber"] is None
+
+
 def test_portal_user_edits_its_contacts_and_addresses_and_nothing_else(tenant):
     api = tenant.portal_api
     own = api.get("/api/customers/CUST-0042").json()

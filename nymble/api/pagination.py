@@ -40,6 +40,8 @@ class EnvelopePagination(BasePagination):
         self.page_number = _positive_int(request, "PageNumber", 1)
         self.total = queryset.count()
         start = (self.page_number - 1) * self.page_size
+        if start >= self.total:  # past the last page: no rows, and no offset too big for the database
+            return []
         return list(queryset[start : start + self.page_size])
 
     def get_paginated_response(self, data):

@@ -4,27 +4,21 @@ Fields are declared with their PascalCase wire names. Input keys are matched to 
 case-insensitively (`poNumber` is `PONumber`); a key the resource does not know is a 400
 naming it; keys the resource only returns (ids, numbers, timestamps) are ignored, so a
 fetched object can be sent back as it is. A value of the wrong JSON type is a 400 too, where
-DRF would convert it (42 for a string, 0 or "yes" for a boolean), and a field with a pattern
-takes its value as given, untrimmed: the pattern is its contract.
+DRF would convert it (42 for a string, 0 or "yes" for a boolean).
 """
 import datetime
 from collections.abc import Mapping
 from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from nymble.currencies import ISO_4217
 
 
 class ApiSerializerMixin:
-    def get_fields(self):
-        fields = super().get_fields()
-        for field in fields.values():
-            if isinstance(field, serializers.RegexField):
-                field.trim_whitespace = False
-        return fields
-
     def to_internal_value(self, data):
         if isinstance(data, Mapping):
             data = self._canonical_input(data)
@@ -45,6 +39,12 @@ class ApiSerializerMixin:
                 errors[str(key)] = [f"Given twice (as '{name}' too)."]
             else:
                 canonical[name] = value
+        if getattr(self.root, "partial", False) and isinstance(self.parent, serializers.ListSerializer):
+            # A PATCH leaves out what it keeps, but an item of a list it gives replaces a stored one
+            # whole: DRF's partial would skip the item's required fields (a 500 further on).
+            for name, field in self.fields.items():
+                if field.required and not field.read_only and name not in canonical:
+                    errors.setdefault(name, [field.error_messages["required"]])
         if errors:
             raise serializers.ValidationError(errors)
         return canonical
@@ -68,6 +68,27 @@ class ApiSerializer(ApiSerializerMixin, serializers.Serializer):
 
 class ApiModelSerializer(ApiSerializerMixin, serializers.ModelSerializer):
     pass
+
+
+class WholeMatchValidator(RegexValidator):
+    """The pattern matches the whole value, as JSON Schema's `pattern` does (Python's `$` also
+    matches before a final newline)."""
+
+    def __call__(self, value):
+        if not self.regex.fullmatch(str(value)):
+            raise DjangoValidationError(self.message, code=self.code, params={"value": value})
+
+
+class PatternField(serializers.RegexField):
+    """A string that matches its pattern (the one the schema shows) as given: untrimmed and whole.
+    DRF's RegexField would trim "Gold\\u000b" into "Gold" and let "Gold\\n" through."""
+
+    def __init__(self, regex, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(regex, **kwargs)
+        self.validators = [
+            WholeMatchValidator(v.regex, message=v.message) if type(v) is RegexValidator else v for v in self.validators
+        ]
 
 
 class MoneyField(serializers.DecimalField):
@@ -114,6 +135,11 @@ class OrganizationSlugField(serializers.SlugRelatedField):
     def get_queryset(self):
         return super().get_queryset().filter(organization_id=self.context["organization_id"])
 
+    def run_validation(self, data=serializers.empty):
+        if data == "":  # DRF would read "" as null; null is how to clear it
+            raise serializers.ValidationError(f"Must name a {self.kind}.")
+        return super().run_validation(data)
+
     def to_internal_value(self, data):
         if not isinstance(data, str):
             raise serializers.ValidationError("Must be a string.")
@@ -144,5 +170,8 @@ class CalendarDateField(serializers.DateField):
         if isinstance(value, str) and "T" in value:
             moment = serializers.DateTimeField(default_timezone=datetime.timezone.utc).to_internal_value(value)
             zone = self.context.get("time_zone") or datetime.timezone.utc
-            return moment.astimezone(zone).date()
+            try:
+                return moment.astimezone(zone).date()
+            except OverflowError:  # 0001-01-01T00:00Z is a day of year 0 in America/Chicago
+                raise serializers.ValidationError("Date out of range.") from None
         return super().to_internal_value(value)

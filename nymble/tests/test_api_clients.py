@@ -106,3 +106,15 @@ def test_limit_counts_atomically_in_the_database_cache_across_connections(postgr
         expected_over = max(0, len(threads) - 10)
         assert hits.count(True) == expected_over
         assert len(hits) == len(threads)
+
+
+def test_the_limit_counts_per_client_however_its_id_is_spelt(tenant, anon_api):
+    """Found by the schema fuzzer (its random ClientIds became cache keys): each spelling of one id
+    (upper case, braces, `urn:uuid:`) had a bucket of its own, so the limit could be walked around."""
+    created = create_client(tenant)
+    lower = created["ClientId"]
+    spellings = [lower, lower.upper(), "{" + lower + "}", "urn:uuid:" + lower, lower.replace("-", "")]
+    statuses = [client_login(anon_api, "ACME", spellings[n % 5], created["ClientSecret"]).status_code
+                for n in range(11)]
+    assert statuses == [200] * 10 + [429]
+    assert client_login(anon_api, "ACME", "not-a-uuid\x01", "x").status_code == 401

@@ -137,3 +137,106 @@ def test_schema_is_valid_openapi_3(db):
     assert schema["openapi"].startswith("3.")
     assert "/api/auth/token" in schema["paths"]
     assert APIClient().get("/api/docs/").status_code == 200
+
+
+# --- found by the schema fuzzer (fuzz/) ------------------------------------------------------
+
+
+def api_schema() -> dict:
+    return APIClient().get("/api/schema/", {"format": "json"}).json()
+
+
+def operations(schema):
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            yield path, method, operation
+
+
+def test_every_operation_documents_its_errors_as_problem_documents(db):
+    """Undocumented 400/401/403/404/409/415 answers: the schema now names them, each a problem document."""
+    schema = api_schema()
+    assert set(schema["components"]["schemas"]["Problem"]["required"]) == {"type", "title", "status"}
+    for path, method, operation in operations(schema):
+        responses = operation["responses"]
+        expected = {"401"} | ({"403", "404"} if operation.get("security") else set())
+        assert expected <= set(responses), (method, path)
+        for status, response in responses.items():
+            if int(status) >= 400:
+                assert response["content"] == {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    assert "429" in schema["paths"]["/api/auth/login"]["post"]["responses"]
+    assert {"409", "415"} <= set(schema["paths"]["/api/customers"]["post"]["responses"])
+
+
+def test_an_empty_query_parameter_is_one_not_sent(tenant):
+    """`?salesRepId=` or `?status=` answered 200 where the schema promised a uuid or an enum value."""
+    for path, method, operation in operations(api_schema()):
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query" and not parameter.get("required"):
+                assert parameter["allowEmptyValue"] is True, (method, path, parameter["name"])
+    empty = tenant.admin_api.get(tiers_path(tenant), {"sortOn": "", "sortDirection": "", "PageSize": ""})
+    assert empty.status_code == 200 and empty.json()["PageSize"] == 25
+    assert empty.json() == tenant.admin_api.get(tiers_path(tenant)).json()
+
+
+def test_options_answers_without_looking_an_object_up(tenant):
+    """OPTIONS /api/customers was a 500: DRF looked up an object to describe the upsert's PUT."""
+    for path in ("/api/customers", "/api/products", "/api/customers/CUST-0042", tiers_path(tenant)):
+        response = tenant.admin_api.options(path)
+        assert response.status_code == 200, (path, response.content)
+        assert "actions" not in response.json()
+    assert "PUT" in tenant.admin_api.options("/api/customers")["Allow"]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"Code": 42, "Name": "Gold"}, "Code"),  # was stored as "42"
+    ({"Code": "Gold", "Name": 4.5}, "Name"),
+])
+def test_a_number_for_a_string_is_400_and_changes_nothing(tenant, body, field):
+    before = PriceTier.objects.count()
+    assert field in assert_problem(tenant.admin_api.post(tiers_path(tenant), body, format="json"), 400)["errors"]
+    assert PriceTier.objects.count() == before
+
+
+@pytest.mark.parametrize("required", [0, 1, "true", "yes"])
+def test_anything_but_true_or_false_for_a_boolean_is_400(tenant, required):
+    """`"Required": 0` was taken as false."""
+    path = f"/api/organizations/{tenant.org.id}/customerattributes"
+    body = {"Key": "Region", "Type": "string", "Required": required}
+    assert "Required" in assert_problem(tenant.admin_api.post(path, body, format="json"), 400)["errors"]
+    assert tenant.admin_api.get(path).json()["Data"] == []
+
+
+@pytest.mark.parametrize("code", ["Gold\u000b", " Gold", "Gold\n"])
+def test_a_field_with_a_pattern_is_not_trimmed_into_matching_it(tenant, code):
+    """`"Gold\\u000b"` was trimmed to "Gold" and accepted, though the pattern refuses whitespace."""
+    response = tenant.admin_api.post(tiers_path(tenant), {"Code": code, "Name": "Gold"}, format="json")
+    assert "Code" in assert_problem(response, 400)["errors"]
+    assert not PriceTier.objects.filter(code="Gold").exists()
+
+
+def test_a_page_far_past_the_last_is_empty_not_an_error(tenant):
+    """`PageNumber=2368772411933497069` made an OFFSET the database refused (a 409 on SQLite)."""
+    body = tenant.admin_api.get(tiers_path(tenant), {"PageNumber": 2368772411933497069, "PageSize": 42}).json()
+    assert body["Data"] == [] and body["TotalRecords"] == 2 and body["CurrentPage"] == 2368772411933497069
+
+
+@pytest.mark.parametrize("path, status, field", [
+    ("/api/customers?search=a%00b", 400, "search"),
+    ("/api/orders?customerNumber=%00", 400, "customerNumber"),
+    ("/api/products?customerNumber=CUST%00", 400, "customerNumber"),
+    ("/api/customers/CUST%00", 404, None),
+    ("/api/products/WDG%00", 404, None),
+])
+def test_a_nul_character_in_the_path_or_query_is_refused_before_the_database(tenant, path, status, field):
+    """A NUL reached PostgreSQL as a DataError: `?search=a%00b` was a 500 there."""
+    body = assert_problem(tenant.admin_api.get(path), status)
+    if field:
+        assert field in body["errors"]
+
+
+def test_a_plan_day_given_as_a_moment_before_year_one_locally_is_400(tenant):
+    """`EffectiveStartDate: "0001-01-01T00:00:00Z"` is a day of year 0 in America/Chicago: it was a 500."""
+    body = {"SalesRepId": str(tenant.rep.sales_rep_id), "Name": "P", "DefaultRate": 0.05,
+            "EffectiveStartDate": "0001-01-01T00:00:00Z"}
+    response = tenant.admin_api.post("/api/commissions/plans", body, format="json")
+    assert "EffectiveStartDate" in assert_problem(response, 400)["errors"]

@@ -257,6 +257,37 @@ def test_bad_input_is_a_400_naming_the_field_and_changes_nothing(tenant, body, f
     assert snapshot() == before
 
 
+FOUND_BY_THE_FUZZER = [
+    ({"ExternalId": 0}, "ExternalId"),  # was stored as "0"
+    ({"Active": 0}, "Active"),  # was taken as false
+    ({"Sku": "T\u000b"}, "Sku"),  # was trimmed to "T", though the pattern refuses whitespace at either end
+]
+
+
+@pytest.mark.parametrize("body, field", FOUND_BY_THE_FUZZER, ids=[field for _, field in FOUND_BY_THE_FUZZER])
+@pytest.mark.parametrize("method", ["patch", "post", "put"])
+def test_wrong_json_types_and_untrimmed_patterns_are_400_and_change_nothing(tenant, body, field, method):
+    ProductFactory(organization=tenant.org, sku="WDG-1")
+    before = snapshot()
+    if method == "patch":
+        response = tenant.admin_api.patch("/api/products/WDG-1", body, format="json")
+    else:
+        whole = {"Sku": "WDG-1" if method == "put" else "NEW-1", "Name": "Whole", **body}
+        response = getattr(tenant.admin_api, method)("/api/products", whole, format="json")
+    assert response.status_code == 400, response.json()
+    assert field in response.json()["errors"], response.json()
+    assert snapshot() == before
+
+
+def test_price_and_currency_code_are_not_promised_outside_a_customers_view(tenant):
+    """Found by the schema fuzzer: the schema required `Price` and `CurrencyCode` on every product,
+    but only a customer's view has them."""
+    product = APIClient().get("/api/schema/", {"format": "json"}).json()["components"]["schemas"]["Product"]
+    assert {"Price", "CurrencyCode"} <= set(product["properties"])
+    assert not {"Price", "CurrencyCode"} & set(product["required"])
+    assert {"ProductId", "Sku", "Name"} <= set(product["required"])
+
+
 @pytest.mark.parametrize("missing", ["Sku", "Name"])
 def test_required_fields(tenant, missing):
     body = {k: v for k, v in WIDGET.items() if k != missing}

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
+from rest_framework.test import APIClient
 
 from customers.services import customer_update
 from orders.models import CreditMemo, Invoice, InvoiceLine, Payment
@@ -161,3 +162,21 @@ def test_deactivated_customer_history_stays_readable_by_admins(tenant, catalog):
     customer_update(customer=tenant.customer, active=False)
     assert tenant.admin_api.get(f"/api/invoices/{invoice['InvoiceId']}").status_code == 200
     assert len(tenant.admin_api.get("/api/customers/CUST-0042/orders").json()["Data"]) == 1
+
+
+def test_paid_at_is_null_until_paid_and_the_schema_says_so(tenant, catalog):
+    """Found by the schema fuzzer: every unpaid invoice answered `"PaidAt": null` where the schema
+    promised a date-time string."""
+    assert invoice_for(tenant)["PaidAt"] is None
+    schema = APIClient().get("/api/schema/", {"format": "json"}).json()
+    assert schema["components"]["schemas"]["Invoice"]["properties"]["PaidAt"]["nullable"] is True
+
+
+def test_a_payment_dated_before_the_organizations_first_day_is_400_and_changes_nothing(tenant, catalog):
+    """Found by probing the fuzzer's date boundaries: a payment completing an invoice at
+    0001-01-01T00:00:00Z was a 500 (that moment has no calendar day in America/Chicago)."""
+    invoice = invoice_for(tenant)
+    response = pay(tenant, invoice, "37.00", "0001-01-01T00:00:00Z")
+    assert response.status_code == 400 and "PaidAt" in response.json()["errors"], response.json()
+    assert Payment.objects.count() == 0
+    assert tenant.admin_api.get(f"/api/invoices/{invoice['InvoiceId']}").json()["Status"] == "Issued"

@@ -305,6 +305,24 @@ def test_list_filters(tenant, catalog):
     assert [o["OrderNumber"] for o in nested["Data"]] == ["ORD-00001"]
 
 
+@pytest.mark.parametrize("zone", ["America/Chicago", "Asia/Tokyo"])
+@pytest.mark.parametrize("path", ["/api/orders", "/api/invoices"])
+def test_date_filters_at_the_ends_of_the_calendar(tenant, catalog, zone, path):
+    """Found by the schema fuzzer: `?dateTo=9999-12-31` was a 500 (no day after it), and so was
+    `?dateFrom=0001-01-01` in a time zone east of UTC (its first moment is before year 1 in UTC)."""
+    tenant.org.time_zone = zone
+    tenant.org.save(update_fields=["time_zone"])
+    placed = tenant.admin_api.post("/api/orders", order_body(), format="json").json()
+    tenant.admin_api.post(f"/api/orders/{placed['OrderId']}/invoice")
+    everything = tenant.admin_api.get(path).json()["Data"]
+    assert len(everything) == 1
+    for params in ({"dateTo": "9999-12-31"}, {"dateFrom": "0001-01-01"}, {"dateFrom": "0001-01-01", "dateTo": "9999-12-31"}):
+        response = tenant.admin_api.get(path, params)
+        assert response.status_code == 200 and response.json()["Data"] == everything, params
+    assert tenant.admin_api.get(path, {"dateFrom": "9999-12-31"}).json()["Data"] == []
+    assert tenant.admin_api.get(path, {"dateTo": "0001-01-01"}).json()["Data"] == []
+
+
 @pytest.mark.parametrize("price, quantity", [("0.10", 3), ("2.49", 5), ("0.07", 3), ("19.99", 7)])
 def test_totals_check_to_the_cent_on_every_backend(tenant, price, quantity):
     """Regression: on SQLite (the embedded default) the exact-total CHECK compared floats, so
