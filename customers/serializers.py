@@ -9,6 +9,7 @@ from nymble.api.serializers import (
     OptionalTextField,
     OrganizationSlugField,
     PatternField,
+    prefetched,
 )
 from nymble.models import PriceTier
 from salesreps.models import OrganizationSalesRep
@@ -91,7 +92,7 @@ class CustomerSerializer(ApiSerializer):
 
 
 CUSTOMER_LIST_RELATED = ("price_tier", "sales_rep")
-CUSTOMER_LIST_PREFETCH = ("addresses", "contacts")
+CUSTOMER_LIST_PREFETCH = (prefetched("addresses"), prefetched("contacts"))
 
 
 def customer_for_output(customer: Customer) -> Customer:

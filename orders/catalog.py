@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 
 from customers.models import Customer
 from nymble.api.problems import Conflict
+from nymble.api.serializers import prefetched
 from nymble.currencies import ISO_4217
 from nymble.models import Organization, PriceTier
 from nymble.scoping import Principal, principal_of
@@ -303,7 +304,7 @@ def catalog_products(*, user, view: PriceView) -> QuerySet:
         products = products.filter(active=True).filter(Exists(priced))
         prices = prices.order_by("at_quantity")
     # The prefetched `prices` of these products are the caller's prices, not all of them.
-    return products.prefetch_related(Prefetch("prices", queryset=prices))
+    return products.prefetch_related(prefetched("prices", prices))
 
 
 def displayed_price(breaks: Breaks, minimum_order_quantity: int) -> Decimal | None:

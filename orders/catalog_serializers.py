@@ -13,6 +13,7 @@ from nymble.api.serializers import (
     OptionalTextField,
     OrganizationSlugField,
     PatternField,
+    prefetched_items,
 )
 from nymble.models import PriceTier
 from orders.catalog import EVERY_PRICE, MAX_QUANTITY, displayed_price
@@ -67,7 +68,7 @@ class ProductSerializer(ApiSerializer):
         if not self._price_view.for_customer:
             return None
         # The prefetched prices are this customer's tier and currency, by AtQuantity.
-        breaks = [(p.at_quantity, p.price) for p in product.prices.all()]
+        breaks = [(p.at_quantity, p.price) for p in prefetched_items(product, "prices")]
         price = displayed_price(breaks, product.minimum_order_quantity)
         return None if price is None else price.quantize(CENTS)
 
