@@ -14,8 +14,8 @@ import json
 import re
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum, prefetch_related_objects
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -51,14 +51,20 @@ def invalid(field: str, message: str) -> serializers.ValidationError:
 
 
 def next_number(organization_id, name: str) -> str:
-    """The next number of a per-organization sequence. Call inside the writing transaction:
-    the counter row stays locked until it commits, and a rollback gives the number back."""
-    OrganizationSequence.objects.get_or_create(organization_id=organization_id, name=name)
-    sequence = OrganizationSequence.objects.select_for_update().get(organization_id=organization_id, name=name)
-    sequence.last_value = F("last_value") + 1
-    sequence.save(update_fields=["last_value"])
-    sequence.refresh_from_db(fields=["last_value"])
-    return f"{name}-{sequence.last_value:05d}"
+    """The next number of a per-organization sequence, in one statement. Call inside the writing
+    transaction: the upsert leaves the counter row locked until it commits, so writers take
+    turns, and a rollback gives the number back."""
+    table = OrganizationSequence._meta.db_table
+    org = OrganizationSequence._meta.get_field("organization").get_db_prep_value(organization_id, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (organization_id, name, last_value) VALUES (%s, %s, 1) "
+            f"ON CONFLICT (organization_id, name) DO UPDATE SET last_value = {table}.last_value + 1 "
+            "RETURNING last_value",
+            [org, name],
+        )
+        (value,) = cursor.fetchone()
+    return f"{name}-{value:05d}"
 
 
 def local_date(organization: Organization, moment: datetime.datetime) -> datetime.date:
@@ -222,7 +228,8 @@ def order_place(
         raise invalid("Terms", "The customer has no default terms: give Terms.")
     lines = _priced_items(items, organization=organization, price_tier=price_tier, currency_code=currency_code,
                           may_set_price=not actor.is_customer)
-    snapshot = _customer_snapshot(Customer.objects.prefetch_related("addresses").get(pk=customer.pk))
+    prefetch_related_objects([customer], "addresses")
+    snapshot = _customer_snapshot(customer)
 
     with transaction.atomic():
         number = next_number(organization.pk, "ORD")  # serializes placement per organization from here
