@@ -23,9 +23,8 @@ from rest_framework.relations import PKOnlyObject
 from nymble.currencies import ISO_4217
 
 
-# Output fields for which a model's str, bool or int value is already the JSON value.
-AS_IS_FIELDS = (serializers.CharField, serializers.BooleanField, serializers.IntegerField)
-AS_IS_TYPES = (str, bool, int)
+# The value type that a field writes as it is (a str for a CharField, …).
+AS_IS = ((serializers.CharField, str), (serializers.BooleanField, bool), (serializers.IntegerField, int))
 
 
 class ApiSerializerMixin:
@@ -36,10 +35,10 @@ class ApiSerializerMixin:
         if not isinstance(instance, models.Model):
             return super().to_representation(instance)
         ret = {}
-        for name, attr, field in self._output_plan:
+        for name, attr, as_is, field in self._output_plan:
             if attr is not None:
-                value = getattr(instance, attr)
-                if value is None or type(value) in AS_IS_TYPES:
+                value = getattr(instance, attr, AttributeError)
+                if value is None or type(value) is as_is:
                     ret[name] = value
                     continue
             try:
@@ -52,13 +51,14 @@ class ApiSerializerMixin:
 
     @cached_property
     def _output_plan(self) -> list:
-        """(name, attribute or None, field) per readable field; the attribute where the short cut applies."""
-        return [
-            (field.field_name,
-             field.source_attrs[0] if isinstance(field, AS_IS_FIELDS) and len(field.source_attrs) == 1 else None,
-             field)
-            for field in self._readable_fields
-        ]
+        """(name, attribute, type written as it is, field) per readable field; the attribute is
+        None where the short cut does not apply (a dotted or `*` source, another kind of field)."""
+        plan = []
+        for field in self._readable_fields:
+            as_is = next((kind for cls, kind in AS_IS if isinstance(field, cls)), None)
+            simple = as_is is not None and len(field.source_attrs) == 1
+            plan.append((field.field_name, field.source_attrs[0] if simple else None, as_is, field))
+        return plan
 
     def to_internal_value(self, data):
         if isinstance(data, Mapping):

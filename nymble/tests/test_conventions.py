@@ -240,3 +240,26 @@ def test_a_plan_day_given_as_a_moment_before_year_one_locally_is_400(tenant):
             "EffectiveStartDate": "0001-01-01T00:00:00Z"}
     response = tenant.admin_api.post("/api/commissions/plans", body, format="json")
     assert "EffectiveStartDate" in assert_problem(response, 400)["errors"]
+
+
+def test_the_output_short_cut_writes_what_drf_would_write(db):
+    """ApiSerializer writes a plain str/bool/int attribute as it is; anything else (an int behind a
+    CharField, a bool behind an IntegerField, a method, a missing attribute) goes DRF's way."""
+    from rest_framework import serializers
+
+    from nymble.api.serializers import ApiSerializer
+
+    class Probe(ApiSerializer):
+        Code = serializers.CharField(source="code")
+        IdAsText = serializers.CharField(source="pk")
+        Flag = serializers.BooleanField(source="flag")
+        FlagAsNumber = serializers.IntegerField(source="flag")
+        Label = serializers.CharField(source="__str__")
+        Missing = serializers.CharField(source="nothing_here", required=False)
+        Blank = serializers.CharField(source="name", allow_null=True)
+
+    tier = PriceTier(pk=7, code="Gold", name=None)
+    tier.flag = True
+    expected = {"Code": "Gold", "IdAsText": "7", "Flag": True, "FlagAsNumber": 1, "Label": str(tier), "Blank": None}
+    assert Probe(tier).data == expected
+    assert serializers.Serializer.to_representation(Probe(tier), tier) == expected

@@ -238,6 +238,10 @@ BAD_INPUT = [
     ({"Sku": "x" * 65}, "Sku"),
     ({"Active": "perhaps"}, "Active"),
     ({"UPC": "1" * 33}, "UPC"),
+    # found by the schema fuzzer:
+    ({"ExternalId": 0}, "ExternalId"),  # was stored as "0"
+    ({"Active": 0}, "Active"),  # was taken as false
+    ({"Sku": "T\u000b"}, "Sku"),  # was trimmed to "T", though the pattern refuses whitespace at either end
 ]
 
 
@@ -253,28 +257,6 @@ def test_bad_input_is_a_400_naming_the_field_and_changes_nothing(tenant, body, f
         response = getattr(tenant.admin_api, method)("/api/products", whole, format="json")
     assert response.status_code == 400, response.json()
     assert response["Content-Type"] == "application/problem+json"
-    assert field in response.json()["errors"], response.json()
-    assert snapshot() == before
-
-
-FOUND_BY_THE_FUZZER = [
-    ({"ExternalId": 0}, "ExternalId"),  # was stored as "0"
-    ({"Active": 0}, "Active"),  # was taken as false
-    ({"Sku": "T\u000b"}, "Sku"),  # was trimmed to "T", though the pattern refuses whitespace at either end
-]
-
-
-@pytest.mark.parametrize("body, field", FOUND_BY_THE_FUZZER, ids=[field for _, field in FOUND_BY_THE_FUZZER])
-@pytest.mark.parametrize("method", ["patch", "post", "put"])
-def test_wrong_json_types_and_untrimmed_patterns_are_400_and_change_nothing(tenant, body, field, method):
-    ProductFactory(organization=tenant.org, sku="WDG-1")
-    before = snapshot()
-    if method == "patch":
-        response = tenant.admin_api.patch("/api/products/WDG-1", body, format="json")
-    else:
-        whole = {"Sku": "WDG-1" if method == "put" else "NEW-1", "Name": "Whole", **body}
-        response = getattr(tenant.admin_api, method)("/api/products", whole, format="json")
-    assert response.status_code == 400, response.json()
     assert field in response.json()["errors"], response.json()
     assert snapshot() == before
 
