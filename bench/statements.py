@@ -507,15 +507,15 @@ def profile_generate(generate, *, cprofile: bool):
 
     def add(self, line, rate, source):  # time only add()'s own work, not the flush it may trigger
         t0 = time.perf_counter()
-        flush, self.flush = self.flush, lambda: None
+        self._flush = lambda: None
         try:
             writer_add(self, line, rate, source)
         finally:
-            self.flush = flush
+            del self._flush  # the class's again
             phases["_Writer.add (commission, entry bookkeeping)"] = (
                 phases.get("_Writer.add (commission, entry bookkeeping)", 0.0) + time.perf_counter() - t0)
-        if len(self.pending_lines) >= statements.BATCH:
-            self.flush()
+        if self.closed_lines >= statements.BATCH:
+            self._flush()
 
     statements._Writer.add = add
     from django.db.backends.base import base as db_base
