@@ -30,11 +30,31 @@ class RuleFormSet(BaseInlineFormSet):
                 seen.add(data["priority"])
 
 
+class OnePerLineField(forms.CharField):
+    """A list of strings (patterns, customer numbers) edited one per line, not as JSON: staff type
+    `WDG-*` on a line, and nothing they type can be read letter by letter."""
+
+    widget = forms.Textarea(attrs={"rows": 2, "cols": 16, "placeholder": "one per line"})
+
+    def __init__(self, *, encoder=None, decoder=None, **kwargs):  # what a JSONField passes its form field
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        return [line.strip() for line in super().to_python(value).splitlines() if line.strip()]
+
+
 class RuleInline(ScopedInline):
     model = CommissionRule
     formset = RuleFormSet
     fk_name = "plan"
-    formfield_overrides = {models.JSONField: {"widget": forms.Textarea(attrs={"rows": 1, "cols": 24})}}
+    formfield_overrides = {
+        models.JSONField: {"form_class": OnePerLineField},
+        models.CharField: {"widget": forms.TextInput(attrs={"size": 16})},  # a row fits the page
+        models.DecimalField: {"widget": forms.NumberInput(attrs={"style": "width: 7em"})},
+    }
     fields = ("priority", "name", "rate", "sku_patterns", "product_name_patterns", "customer_numbers",
               "min_line_amount", "max_line_amount")
 

@@ -1,8 +1,10 @@
 """The plans admin: scoped, rules inline, activation through the service, and the "test a line" helper."""
 import datetime
+from decimal import Decimal
 
 import pytest
 
+from commissions import plans
 from commissions.models import CommissionPlan
 from commissions.tests.test_plans import create
 
@@ -43,10 +45,10 @@ def test_duplicate_rule_priorities_are_a_form_error(staff_client, tenant):
         "sales_rep": tenant.rep.pk, "name": plan.name, "description": "", "default_rate": "0.05",
         "effective_start": "", "effective_end": "",
         "rules-TOTAL_FORMS": "2", "rules-INITIAL_FORMS": "0",
-        "rules-0-priority": "1", "rules-0-name": "a", "rules-0-rate": "0.1", "rules-0-sku_patterns": "[]",
-        "rules-0-product_name_patterns": "[]", "rules-0-customer_numbers": "[]",
-        "rules-1-priority": "1", "rules-1-name": "b", "rules-1-rate": "0.2", "rules-1-sku_patterns": "[]",
-        "rules-1-product_name_patterns": "[]", "rules-1-customer_numbers": "[]",
+        "rules-0-priority": "1", "rules-0-name": "a", "rules-0-rate": "0.1", "rules-0-sku_patterns": "",
+        "rules-0-product_name_patterns": "", "rules-0-customer_numbers": "",
+        "rules-1-priority": "1", "rules-1-name": "b", "rules-1-rate": "0.2", "rules-1-sku_patterns": "",
+        "rules-1-product_name_patterns": "", "rules-1-customer_numbers": "",
         "overrides-TOTAL_FORMS": "0", "overrides-INITIAL_FORMS": "0",
     }
     response = staff_client.post(f"/admin/commissions/commissionplan/{plan.pk}/change/", data)
@@ -62,24 +64,29 @@ def _plan_form(plan, tenant, **rules):
         "sales_rep": tenant.rep.pk, "name": plan.name, "description": "", "default_rate": "0.05",
         "effective_start": "", "effective_end": "", "rules-TOTAL_FORMS": "1", "rules-INITIAL_FORMS": "0",
         "rules-0-priority": "1", "rules-0-name": "Widgets", "rules-0-rate": "0.1", "rules-0-sku_patterns": '["WDG-*"]',
-        "rules-0-product_name_patterns": "[]", "rules-0-customer_numbers": "[]",
+        "rules-0-product_name_patterns": "", "rules-0-customer_numbers": "",
         "overrides-TOTAL_FORMS": "0", "overrides-INITIAL_FORMS": "0",
     }
     data.update({f"rules-0-{key}": value for key, value in rules.items()})
     return data
 
 
-def test_a_pattern_typed_as_a_string_is_refused_not_read_letter_by_letter(staff_client, tenant):
-    """Regression: '"WDG-*"' (a JSON string) was stored and read as the patterns W, D, G, -, * — and '*'
-    matched every SKU, paying the Widgets rate on everything."""
+def test_patterns_are_typed_one_per_line_and_never_read_letter_by_letter(staff_client, tenant):
+    """Regression: the patterns were a raw JSON box, where '"WDG-*"' (a JSON string) was read as the
+    patterns W, D, G, -, * — and '*' matched every SKU. Now staff type one pattern per line."""
     plan = CommissionPlan.objects.get(pk=create(tenant, CustomerOverrides=[], Rules=[])["CommissionPlanId"])
     url = f"/admin/commissions/commissionplan/{plan.pk}/change/"
-    for bad in ('"WDG-*"', '[""]', "[1, 2]", '{"a": 1}'):
-        response = staff_client.post(url, _plan_form(plan, tenant, sku_patterns=bad))
-        assert response.status_code == 200 and b"Must be a list of non-empty strings" in response.content, bad
-    assert not plan.rules.exists()
-    assert staff_client.post(url, _plan_form(plan, tenant)).status_code == 302
-    assert plan.rules.get().sku_patterns == ["WDG-*"]
+    form = _plan_form(plan, tenant, sku_patterns=" WDG-*\r\n\r\nBLT-*  \r\n", product_name_patterns="Bolts M8, box*",
+                      customer_numbers="CUST-0042")
+    assert staff_client.post(url, form).status_code == 302
+    rule = plan.rules.get()
+    assert (rule.sku_patterns, rule.product_name_patterns, rule.customer_numbers) == (
+        ["WDG-*", "BLT-*"], ["Bolts M8, box*"], ["CUST-0042"])
+    page = staff_client.get(url).content.decode()
+    assert ">\nWDG-*\nBLT-*</textarea>" in page and "[&quot;" not in page
+    engine, day = plans.plan_compiled(plan), datetime.date(2026, 3, 1)
+    assert engine.rate("GAD-1", "Gadget", "CUST-0042", Decimal("10"), day).source == "Plan default"
+    assert engine.rate("BLT-8", "Bolts M8, box of 100", "CUST-0042", Decimal("10"), day).source == "Rule: Widgets"
 
 
 def test_rule_constraints_read_as_plain_words(staff_client, tenant):
@@ -92,7 +99,7 @@ def test_rule_constraints_read_as_plain_words(staff_client, tenant):
 def test_a_plan_stays_with_its_rep_in_the_admin_too(staff_client, tenant):
     """Regression: the admin let staff move a plan to another rep, which the API refuses."""
     plan = CommissionPlan.objects.get(pk=create(tenant, CustomerOverrides=[], Rules=[])["CommissionPlanId"])
-    data = _plan_form(plan, tenant, **{"sku_patterns": "[]"})
+    data = _plan_form(plan, tenant, sku_patterns="")
     data["sales_rep"] = tenant.other_rep.pk
     staff_client.post(f"/admin/commissions/commissionplan/{plan.pk}/change/", data)
     plan.refresh_from_db()
