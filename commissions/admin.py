@@ -50,11 +50,7 @@ class RuleInline(ScopedInline):
     model = CommissionRule
     formset = RuleFormSet
     fk_name = "plan"
-    formfield_overrides = {
-        models.JSONField: {"form_class": OnePerLineField},
-        models.CharField: {"widget": forms.TextInput(attrs={"size": 16})},  # a row fits the page
-        models.DecimalField: {"widget": forms.NumberInput(attrs={"style": "width: 7em"})},
-    }
+    formfield_overrides = {**ScopedInline.formfield_overrides, models.JSONField: {"form_class": OnePerLineField}}
     fields = ("priority", "name", "rate", "sku_patterns", "product_name_patterns", "customer_numbers",
               "min_line_amount", "max_line_amount")
 

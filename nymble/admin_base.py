@@ -3,7 +3,9 @@
 A staff user acts as the admin of its organization; only superusers see every organization.
 Objects a staff user creates belong to its organization, whatever the form says.
 """
+from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from rest_framework.exceptions import APIException
 
 from nymble.api.problems import flatten_errors
@@ -87,6 +89,12 @@ def scoped_choices(db_field, request, kwargs: dict) -> dict:
 
 class ScopedInline(admin.TabularInline):
     extra = 0
+    # Inputs narrow enough for a row of a tabular inline to fit the page.
+    formfield_overrides = {
+        models.CharField: {"widget": forms.TextInput(attrs={"size": 14})},
+        models.EmailField: {"widget": forms.EmailInput(attrs={"size": 24})},
+        models.DecimalField: {"widget": forms.NumberInput(attrs={"style": "width: 7em"})},
+    }
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         return super().formfield_for_foreignkey(db_field, request, **scoped_choices(db_field, request, kwargs))
