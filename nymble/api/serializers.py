@@ -118,9 +118,8 @@ def prefetched_items(instance, name: str):
 
 class PrefetchedListSerializer(serializers.ListSerializer):
     def get_attribute(self, instance):
-        if "." in self.source:
-            return super().get_attribute(instance)
-        return prefetched_items(instance, self.source)
+        items = getattr(instance, f"prefetched_{self.source}", None)
+        return items if items is not None else super().get_attribute(instance)
 
 
 class ApiSerializer(ApiSerializerMixin, serializers.Serializer):

@@ -263,3 +263,20 @@ def test_the_output_short_cut_writes_what_drf_would_write(db):
     expected = {"Code": "Gold", "IdAsText": "7", "Flag": True, "FlagAsNumber": 1, "Label": str(tier), "Blank": None}
     assert Probe(tier).data == expected
     assert serializers.Serializer.to_representation(Probe(tier), tier) == expected
+
+
+def test_nested_lists_read_prefetched_lists_objects_and_plain_dicts(tenant):
+    """A nested list reads what `prefetched()` left on the object, else the related manager, and
+    a validated dict (a serializer's `.data` before saving) takes DRF's own path."""
+    from customers.models import Customer
+    from customers.serializers import CUSTOMER_LIST_PREFETCH, CustomerSerializer
+
+    tenant.customer.addresses.create(city="Dallas", address_type="Billing", position=0)
+    plain = CustomerSerializer(tenant.customer).data
+    prefetched = CustomerSerializer(Customer.objects.prefetch_related(*CUSTOMER_LIST_PREFETCH).get(pk=tenant.customer.pk)).data
+    assert plain == prefetched and plain["Contacts"] and plain["Addresses"]
+    given = CustomerSerializer(data={"CustomerNumber": "N-1", "CompanyName": "N", "CompanyEmail": "n@n.example",
+                                     "Pricing": "Wholesale", "Addresses": [{"City": "Austin"}]},
+                               context={"organization_id": tenant.org.id})
+    assert given.is_valid(), given.errors
+    assert given.data["Addresses"][0]["City"] == "Austin"
