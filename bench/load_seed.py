@@ -15,7 +15,8 @@ price checks) is checked by the database as for any write.
 from __future__ import annotations
 
 import time
-from urllib.parse import urlsplit, urlunsplit
+
+from scratchdb import database_exists, database_name, recreate_database, scalar, sql  # noqa: F401 (load.py uses them here)
 
 ORG_CODE = "LOAD"
 ORG_NAME = "Load Bench Supply Co"
@@ -60,45 +61,6 @@ def H(expr: str, salt: int) -> str:
 def pick(values, expr: str, salt: int) -> str:
     array = "ARRAY[" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + "]"
     return f"({array})[1 + mod({H(expr, salt)}, {len(values)})]"
-
-
-def database_name(url: str) -> str:
-    return urlsplit(url).path.lstrip("/")
-
-
-def maintenance_url(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/postgres", query=""))
-
-
-def database_exists(url: str) -> bool:
-    import psycopg
-
-    with psycopg.connect(maintenance_url(url), autocommit=True) as conn:
-        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database_name(url),)).fetchone() is not None
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    name = database_name(url)
-    if not name or name in ("postgres", "template0", "template1"):
-        raise SystemExit(f"Refusing to drop database {name!r}: name a scratch database such as nymble_load.")
-    with psycopg.connect(maintenance_url(url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def sql(query: str, params=None):
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        return cursor.fetchall() if cursor.description else None
-
-
-def scalar(query: str, params=None):
-    return sql(query, params)[0][0]
 
 
 def seeded_counts() -> dict | None:

@@ -39,11 +39,13 @@ import time
 import zoneinfo
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+from scratchdb import drop_database, recreate_database, scalar, sql  # noqa: E402
 
 N_CUSTOMERS = 2_000
 N_PRODUCTS = 5_000
@@ -109,28 +111,6 @@ def database_url() -> str:
     return url
 
 
-def recreate_database(url: str) -> str:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not name or name in ("postgres", "template0", "template1"):
-        sys.exit(f"Refusing to drop database {name!r}: name a scratch database such as nymble_bench.")
-    maintenance = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name
-
-
-def drop_database(url: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{parts.path.lstrip("/")}" WITH (FORCE)')
-
-
 def django_setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nymble.settings")
     import django
@@ -140,18 +120,6 @@ def django_setup() -> None:
 
     if connection.vendor != "postgresql":
         sys.exit("bench/statements.py needs PostgreSQL (DATABASE_URL); refusing to run on " + connection.vendor)
-
-
-def sql(query: str, params=None):
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        return cursor.fetchall() if cursor.description else None
-
-
-def scalar(query: str, params=None):
-    return sql(query, params)[0][0]
 
 
 # ---------------------------------------------------------------- data
