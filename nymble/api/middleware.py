@@ -25,3 +25,13 @@ class RefuseNulMiddleware:
         errors = {name: ["Null characters are not allowed."] for name in names}
         body = problem(400, "The request has invalid fields.", errors)
         return JsonResponse(body, status=400, content_type=PROBLEM_CONTENT_TYPE)
+
+
+class RefuseOversizedBodyMiddleware:
+    """Placeholder: refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE with a 413 (being built)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
