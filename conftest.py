@@ -19,6 +19,18 @@ def _fast_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Login limits live in the cache: each test starts with none counted. (The database cache's
+    rows roll back with each test already; Redis keeps them.)"""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    if "redis" in settings.CACHES["default"]["BACKEND"].lower():
+        cache.clear()
+    yield
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _celery_in_process():
     """Tasks run in the test's process even when a broker is configured (CI sets REDIS_URL)."""

@@ -45,6 +45,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import platform
 import random
 import resource
@@ -667,9 +668,11 @@ def main() -> int:
     if not os.environ.get("REDIS_URL"):
         print("note: REDIS_URL is not set; the server's cache will be the database's")
 
-    # The server and the in-process profile must sign and check tokens with the same keys.
-    os.environ.setdefault("SECRET_KEY", "load-bench-secret-key-" + "x" * 40)
-    os.environ.setdefault("JWT_SIGNING_KEY", "load-bench-jwt-key-" + "y" * 40)
+    # The server and the in-process profile must sign and check tokens with the same keys: random
+    # ones of this run's (production settings refuse to start without keys), over plain HTTP.
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("JWT_SIGNING_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("HTTPS_ONLY", "false")
     t_start = time.perf_counter()
     print(f"machine: {platform.node()}, nproc={os.cpu_count()}, python {platform.python_version()}, "
           f"loadavg at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -30,6 +30,7 @@ import argparse
 import datetime
 import json
 import os
+import secrets
 import platform
 import random
 import resource
@@ -113,6 +114,9 @@ def database_url() -> str:
 
 def django_setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nymble.settings")
+    # Production settings (DATABASE_URL set) refuse to start without keys: this run's own.
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("JWT_SIGNING_KEY", secrets.token_urlsafe(50))
     import django
 
     django.setup()

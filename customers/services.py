@@ -17,7 +17,7 @@ from customers.models import Address, Contact, Customer
 from nymble.api.problems import Conflict
 from nymble.models import AttributeType, CustomerAttributeDefinition, Membership, Organization, Role
 from nymble.scoping import Principal
-from nymble.services import login_get_or_create, membership_create
+from nymble.logins import login_link
 from nymble.tokens import membership_revoke_tokens
 from salesreps.models import OrganizationSalesRep
 
@@ -257,16 +257,17 @@ def customer_set_active(*, customer: Customer, active: bool) -> Customer:
 
 
 @transaction.atomic
-def portal_login_create(*, contact: Contact, password: str) -> Contact:
-    """Gives a contact a portal login with its email. An email that already has a login
-    (in another organization) keeps its password."""
+def portal_login_create(*, contact: Contact, password: str | None) -> Contact:
+    """Gives a contact a portal login with its email. An email that already has a login keeps
+    its password, and the membership waits for its person to accept the invitation mailed."""
     contact = Contact.objects.select_for_update().select_related("customer__organization").get(pk=contact.pk)
     if contact.portal_membership_id:
         raise Conflict(errors={"ContactId": ["This contact has a portal login already."]})
     if not contact.email:
         raise serializers.ValidationError({"Email": ["The contact needs an email to log in with."]})
-    user = login_get_or_create(email=contact.email, password=password)
-    membership = membership_create(user=user, organization=contact.customer.organization, role=Role.CUSTOMER)
+    membership = login_link(
+        email=contact.email, organization=contact.customer.organization, role=Role.CUSTOMER, password=password
+    )
     if not contact.customer.active:
         membership.is_active = False
         membership.save(update_fields=["is_active"])

@@ -94,6 +94,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="May log in to the admin (sees its organization only).")
     date_joined = models.DateTimeField(default=timezone.now)
 
+    password_set_by_admin = models.BooleanField(
+        default=False, editable=False, help_text="The password was chosen by an organization's admin, not its person."
+    )
+
     objects = UserManager()
 
     USERNAME_FIELD = "email"
@@ -105,17 +109,30 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    def save(self, *args, **kwargs):
+        """A new password ends every session of this login in every organization, whichever door
+        set it (reset, invitation, an admin, the Django admin's password form): every token's
+        membership version moves, and Django's own sessions already hang on the password hash."""
+        password_changed = self._password is not None and self.pk is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            self.memberships.update(token_version=models.F("token_version") + 1)
+
 
 class MembershipQuerySet(ScopedQuerySet):
     def visible_to(self, user):
         return self.in_organization_of(user)
 
     def able_to_log_in(self):
-        return self.filter(is_active=True, user__is_active=True)
+        return self.filter(is_active=True, pending=False, user__is_active=True)
 
 
 class Membership(models.Model):
-    """A login's role in one organization. Its token version revokes every token issued for it."""
+    """A login's role in one organization. Its token version revokes every token issued for it.
+
+    Linking a login that already belongs to another organization makes a *pending* membership: it
+    works only once its person accepts the emailed invitation, so no organization's admin opens
+    another's door with a password it chose."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
@@ -123,6 +140,8 @@ class Membership(models.Model):
     role = models.CharField(max_length=16, choices=Role.choices)
     is_active = models.BooleanField(default=True)
     token_version = models.PositiveIntegerField(default=1, editable=False)
+    pending = models.BooleanField(default=False, editable=False, help_text="Invited; works once its person accepts.")
+    invited_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = MembershipQuerySet.as_manager()

@@ -2,17 +2,19 @@
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions
 
 from nymble.api.problems import Conflict
-from nymble.models import ApiClient, CustomerAttributeDefinition, Membership, Organization, PriceTier, Role, User
-from nymble.ratelimit import limit_hit
+from nymble.logins import login_link
+from nymble.models import ApiClient, CustomerAttributeDefinition, Organization, PriceTier, Role, User
+from nymble.ratelimit import FailureWindow, limit_hit
 
 
 class TooManyAttempts(exceptions.Throttled):
@@ -28,49 +30,12 @@ def organization_create(
     organization = Organization(name=name, org_code=org_code, time_zone=time_zone, currency_code=currency_code.upper())
     organization.full_clean()
     organization.save()
-    user = login_get_or_create(email=admin_email, password=admin_password)
-    membership_create(user=user, organization=organization, role=Role.ADMIN)
+    membership = login_link(
+        email=admin_email, organization=organization, role=Role.ADMIN, password=admin_password, trusted=True
+    )
+    # The first admin works in the Django admin at once (§2), scoped to this organization.
+    User.objects.filter(pk=membership.user_id, is_staff=False).update(is_staff=True)
     return organization
-
-
-def login_get_or_create(*, email: str, password: str | None) -> User:
-    """The login for an email. An existing login keeps its password: another organization's
-    admin must never be able to set the password of a login it shares."""
-    email = User.objects.normalize_login(email)
-    user = User.objects.filter(email__iexact=email).first()
-    if user is None:
-        user = User.objects.create_user(email=email, password=password)
-        if password is None:
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
-    return user
-
-
-def membership_create(*, user: User, organization: Organization, role: str) -> Membership:
-    if Membership.objects.filter(user=user, organization=organization).exists():
-        raise Conflict(errors={"Email": [f"{user.email} already has a login in this organization."]})
-    return Membership.objects.create(user=user, organization=organization, role=role)
-
-
-def login_with_password(*, email: str, password: str, org_code: str | None) -> Membership:
-    """The membership a login acts as. Wrong credentials and disabled logins are both a 401."""
-    user = User.objects.filter(email__iexact=(email or "").strip()).first()
-    if user is None:
-        make_password(password)  # same work as a real check, so timing does not reveal the email
-        raise exceptions.AuthenticationFailed("Email or password is wrong.")
-    if not user.check_password(password):
-        raise exceptions.AuthenticationFailed("Email or password is wrong.")
-    memberships = list(user.memberships.select_related("organization"))
-    if org_code:
-        memberships = [m for m in memberships if m.organization.org_code.lower() == org_code.strip().lower()]
-    elif len(memberships) > 1:
-        raise serializers.ValidationError({"OrgCode": ["This login belongs to several organizations: name one."]})
-    if len(memberships) != 1:
-        raise exceptions.AuthenticationFailed("Email or password is wrong.")
-    membership = memberships[0]
-    if not (membership.is_active and user.is_active):
-        raise exceptions.AuthenticationFailed("This login is inactive.")
-    return membership
 
 
 def price_tier_create(*, organization: Organization, code: str, name: str) -> PriceTier:
@@ -104,21 +69,29 @@ def api_client_revoke(*, client: ApiClient) -> None:
     ApiClient.objects.filter(pk=client.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
-def api_client_authenticate(*, org_code: str, client_id: str, client_secret: str) -> ApiClient:
-    """The limit counts per client, whichever way its id is spelt (upper case, braces, `urn:uuid:`);
-    an id that is no UUID names no client and is refused before it is counted."""
+def api_client_authenticate(*, org_code: str, client_id: str, client_secret: str, address: str) -> ApiClient:
+    """At most `API_CLIENT_LOGINS_PER_MINUTE` successful logins a minute per client, and
+    `API_CLIENT_FAILURES_PER_MINUTE` wrong secrets a minute per client and address (a 429 for that
+    address only, so a stranger who knows a ClientId cannot lock it out). Both count per client
+    whichever way its id is spelt (upper case, braces, `urn:uuid:`); an id that is no UUID names no
+    client and is refused before it is counted."""
     client_uuid = _as_uuid(client_id)
     if client_uuid is None:
         raise exceptions.AuthenticationFailed("Client id or secret is wrong.")
-    if limit_hit(f"api-client-login:{client_uuid}", limit=settings.API_CLIENT_LOGINS_PER_MINUTE):
-        raise TooManyAttempts(wait=60)
+    failures = FailureWindow("api-client-secret", settings.API_CLIENT_FAILURES_PER_MINUTE, 60)
+    failure_key = f"{client_uuid}|{address}"
+    if wait := failures.retry_after(failure_key):
+        raise TooManyAttempts(wait=wait)
     client = (
         ApiClient.objects.select_related("organization")
         .filter(pk=client_uuid, revoked_at__isnull=True, organization__org_code__iexact=org_code)
         .first()
     )
     if client is None or not check_password(client_secret, client.secret_hash):
+        failures.record(failure_key)
         raise exceptions.AuthenticationFailed("Client id or secret is wrong.")
+    if limit_hit(f"api-client-login:{client_uuid}", limit=settings.API_CLIENT_LOGINS_PER_MINUTE):
+        raise TooManyAttempts(wait=60 - int(time.time()) % 60)
     return client
 
 

@@ -1,13 +1,19 @@
 """Settings from the environment.
 
-With nothing set the product runs embedded: SQLite, Celery tasks executed eagerly, the
-database as cache. `DATABASE_URL` (PostgreSQL), `REDIS_URL` (cache, and the Celery broker
-unless `CELERY_BROKER_URL` names another) switch it to production mode.
+With nothing set the product runs embedded: SQLite in the data folder, Celery tasks executed
+eagerly, the database as cache, mail printed to the console, keys made on first run and kept in
+the data folder. `DATABASE_URL` (with `DEBUG` off) is production: it refuses to start without its
+own `SECRET_KEY` and `JWT_SIGNING_KEY`, and is HTTPS-only unless `HTTPS_ONLY=false`. `REDIS_URL`
+adds the cache and, unless `CELERY_BROKER_URL` names another, the Celery broker.
 """
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from nymble.keys import embedded_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -15,8 +21,45 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me-in-production-0123456789")
+# The embedded default's own files: the SQLite database and the keys made on first run.
+DATA_DIR = Path(env("DATA_DIR", default=str(BASE_DIR / "var")))
+PRODUCTION = not DEBUG and bool(env("DATABASE_URL", default=""))
+
+if PRODUCTION:
+    _missing = [name for name in ("SECRET_KEY", "JWT_SIGNING_KEY") if not env(name, default="")]
+    if _missing:
+        raise ImproperlyConfigured(
+            f"Production settings (DEBUG off, DATABASE_URL set) need {' and '.join(_missing)} in the environment: "
+            "long random values of your own, e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+        )
+    SECRET_KEY = env("SECRET_KEY")
+    JWT_SIGNING_KEY = env("JWT_SIGNING_KEY")
+else:
+    _keys = embedded_keys(DATA_DIR / "secret-keys.json")
+    SECRET_KEY = env("SECRET_KEY", default="") or _keys["SECRET_KEY"]
+    JWT_SIGNING_KEY = env("JWT_SIGNING_KEY", default="") or _keys["JWT_SIGNING_KEY"]
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+# Links in emails start with this (no trailing slash).
+PUBLIC_URL = env("PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# HTTPS-only in production (`manage.py check --deploy` is clean); HTTPS_ONLY=false for plain HTTP.
+HTTPS_ONLY = env.bool("HTTPS_ONLY", default=PRODUCTION)
+if HTTPS_ONLY:
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    # `preload` only consents to a browser list; nothing is submitted unless the operator does it.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+# Behind a TLS-terminating proxy: e.g. SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https
+if env("SECURE_PROXY_SSL_HEADER", default=""):
+    SECURE_PROXY_SSL_HEADER = tuple(env.list("SECURE_PROXY_SSL_HEADER"))
+    if len(SECURE_PROXY_SSL_HEADER) != 2:
+        raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER is a header name and a value: HTTP_X_FORWARDED_PROTO,https")
+# Proxies whose X-Forwarded-For names the client (addresses or networks); empty: the connection's address.
+TRUSTED_PROXIES = [ipaddress.ip_network(value, strict=False) for value in env.list("TRUSTED_PROXIES", default=[])]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -69,7 +112,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Keep connections between requests (a new PostgreSQL connection costs ~7 ms, more than most requests).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
@@ -125,11 +168,26 @@ ACCESS_TOKEN_LIFETIME = timedelta(minutes=env.int("ACCESS_TOKEN_MINUTES", defaul
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": ACCESS_TOKEN_LIFETIME,
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("REFRESH_TOKEN_DAYS", default=7)),
-    "SIGNING_KEY": env("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": JWT_SIGNING_KEY,
     "UPDATE_LAST_LOGIN": False,
 }
 
 API_CLIENT_LOGINS_PER_MINUTE = 10
+# §2's login limits: failed password logins per email and address, and per address, in 15 minutes;
+# failed API-client secrets per client and address in a minute.
+LOGIN_FAILURES_PER_EMAIL_AND_ADDRESS = 10
+LOGIN_FAILURES_PER_ADDRESS = 100
+LOGIN_FAILURE_WINDOW_SECONDS = 15 * 60
+API_CLIENT_FAILURES_PER_MINUTE = 10
+
+# A reset link is good for an hour and once (Django's token dies with the password it reset);
+# an invitation for a week and once.
+PASSWORD_RESET_TIMEOUT = 60 * 60
+INVITATION_TIMEOUT = 7 * 24 * 60 * 60
+
+# Email: django-environ's EMAIL_URL (smtp://user:pass@host:587, consolemail://, filemail:///path).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Nymble <no-reply@nymble.localhost>")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Nymble back office API",

@@ -1,16 +1,19 @@
 """JWTs for logins and API clients, and the authentication that checks them on every request.
 
 Every token names its membership (`mid`) and that membership's token version (`ver`);
-bumping the version (`membership_revoke_tokens`) makes all of them fail on their next use.
+bumping the version (`membership_revoke_tokens`, a new password) makes all of them fail on their
+next use. An access token also names its session (`sid`, the `jti` of the refresh token it came
+from), so logging out — blacklisting that refresh token — ends the session's access tokens too.
 API-client tokens name the client (`cid`) and die with it.
 """
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import Exists, F, Value
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken, TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
 
 from nymble.models import ApiClient, Membership, Role
@@ -49,9 +52,15 @@ def _stamp(token: Token, membership: Membership) -> Token:
     return token
 
 
+def _session_access(refresh: Token, membership: Membership) -> AccessToken:
+    access = _stamp(AccessToken(), membership)
+    access["sid"] = refresh["jti"]
+    return access
+
+
 def membership_tokens(membership: Membership) -> dict:
     refresh = _stamp(RefreshToken(), membership)
-    access = _stamp(AccessToken(), membership)
+    access = _session_access(refresh, membership)
     return {
         "AccessToken": str(access),
         "RefreshToken": str(refresh),
@@ -68,16 +77,23 @@ def api_client_token(client: ApiClient) -> dict:
     return {"AccessToken": str(access), "TokenType": "Bearer", "ExpiresIn": _expires_in()}
 
 
-def membership_load(membership_id, version, role: str | None = None) -> Membership:
+def membership_load(membership_id, version, role: str | None = None, session_id: str | None = None) -> Membership:
     """The membership a token names, if it may still act; AuthenticationFailed otherwise. Runs on
-    every request: one query, joining only what the token's role needs."""
+    every request: one query, joining only what the token's role needs (and whether the token's
+    session was logged out)."""
     related = ("user", "organization", *_ROLE_RELATED.get(role, sum(_ROLE_RELATED.values(), ())))
+    ended = Exists(BlacklistedToken.objects.filter(token__jti=session_id)) if session_id else Value(False)
     try:
-        membership = Membership.objects.select_related(*related).get(pk=membership_id) if membership_id else None
+        membership = (
+            Membership.objects.select_related(*related).annotate(session_ended=ended).get(pk=membership_id)
+            if membership_id else None
+        )
     except Membership.DoesNotExist:
         membership = None
     if (
         membership is None
+        or membership.session_ended
+        or membership.pending
         or not membership.is_active
         or not membership.user.is_active
         or membership.token_version != version
@@ -93,7 +109,7 @@ def refresh_access(raw_refresh: str) -> dict:
     except TokenError as exc:
         raise InvalidToken(str(exc)) from exc
     membership = membership_load(refresh.get("mid"), refresh.get("ver"), _role_of(refresh))
-    access = _stamp(AccessToken(), membership)
+    access = _session_access(refresh, membership)
     return {"AccessToken": str(access), "TokenType": "Bearer", "ExpiresIn": _expires_in()}
 
 
@@ -154,7 +170,9 @@ class NymbleJWTAuthentication(JWTAuthentication):
             if client is None:
                 raise AuthenticationFailed(_("This API client has been revoked."), code="client_revoked")
             return ApiClientUser(client)
-        membership = membership_load(validated_token.get("mid"), validated_token.get("ver"), _role_of(validated_token))
+        membership = membership_load(
+            validated_token.get("mid"), validated_token.get("ver"), _role_of(validated_token), validated_token.get("sid")
+        )
         user = membership.user
         user.membership = membership
         user.principal = principal_for_membership(membership)

@@ -5,8 +5,15 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from nymble import services, tokens
+from nymble import logins, services, tokens
 from nymble.api.permissions import ADMIN, EVERY_ROLE, IsAnyone
+from nymble.auth_serializers import (
+    InvitationAcceptedSerializer,
+    InvitationAcceptSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
+)
+from nymble.ratelimit import client_address
 from nymble.api.views import OrganizationNestedMixin, ScopedViewSet
 from nymble.models import ApiClient, CustomerAttributeDefinition, Organization, PriceTier
 from nymble.serializers import (
@@ -30,15 +37,19 @@ class PublicView(APIView):
         return 'Bearer realm="api"'  # wrong credentials are a 401, not DRF's 403 for auth-less views
 
 
+TOO_MANY = OpenApiResponse(description="Too many failed attempts from this address; see Retry-After.")
+
+
 class TokenView(PublicView):
-    @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer}, auth=[])
+    @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer, 429: TOO_MANY}, auth=[])
     def post(self, request):
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        membership = services.login_with_password(
+        membership = logins.login_with_password(
             email=data.validated_data["Email"],
             password=data.validated_data["Password"],
             org_code=data.validated_data.get("OrgCode") or None,
+            address=client_address(request),
         )
         return Response(tokens.membership_tokens(membership))
 
@@ -63,7 +74,7 @@ class LogoutView(PublicView):
 class ClientLoginView(PublicView):
     @extend_schema(
         request=ClientLoginSerializer,
-        responses={200: TokenResponseSerializer, 429: OpenApiResponse(description="Too many logins for this client.")},
+        responses={200: TokenResponseSerializer, 429: TOO_MANY},
         auth=[],
     )
     def post(self, request):
@@ -73,8 +84,51 @@ class ClientLoginView(PublicView):
             org_code=data.validated_data["OrgCode"],
             client_id=data.validated_data["ClientId"],
             client_secret=data.validated_data["ClientSecret"],
+            address=client_address(request),
         )
         return Response(tokens.api_client_token(client))
+
+
+class InvitationAcceptView(PublicView):
+    @extend_schema(
+        summary="Accept an invitation to an organization",
+        description="Makes the pending membership named by the mailed token work. Good for 7 days and once. "
+                    "`Password` is required when the login's current password was chosen by an admin.",
+        request=InvitationAcceptSerializer, responses={200: InvitationAcceptedSerializer}, auth=[],
+    )
+    def post(self, request):
+        data = InvitationAcceptSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = logins.invitation_accept(
+            token=data.validated_data["Token"], password=data.validated_data.get("Password") or None
+        )
+        return Response(InvitationAcceptedSerializer(membership).data)
+
+
+class PasswordResetView(PublicView):
+    @extend_schema(
+        summary="Mail a password-reset link",
+        description="Always 202, whether or not the email is a login; the mailed token is good for an hour and once.",
+        request=PasswordResetSerializer, responses={202: None}, auth=[],
+    )
+    def post(self, request):
+        data = PasswordResetSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        logins.password_reset_request(email=data.validated_data["Email"])
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(PublicView):
+    @extend_schema(
+        summary="Set a new password with a reset token",
+        description="Sets the password and ends every session of the login in every organization.",
+        request=PasswordResetConfirmSerializer, responses={204: None}, auth=[],
+    )
+    def post(self, request):
+        data = PasswordResetConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        logins.password_reset_confirm(token=data.validated_data["Token"], password=data.validated_data["Password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class OrganizationViewSet(mixins.RetrieveModelMixin, ScopedViewSet):

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from nymble.api.problems import Conflict
 from nymble.models import Organization, Role
-from nymble.services import login_get_or_create, membership_create
+from nymble.logins import belongs_elsewhere, login_link, login_set_password
 from nymble.tokens import membership_revoke_tokens
 from salesreps.models import OrganizationSalesRep, SalesRep
 
@@ -31,20 +31,11 @@ def sales_rep_create(
     password: str | None = None,
 ) -> OrganizationSalesRep:
     """A rep whose email already has a login (a rep of another organization) shares its
-    `SalesRepId` and keeps that login's password."""
+    `SalesRepId`; that login keeps its own password and is invited (see `nymble.logins`)."""
     if OrganizationSalesRep.objects.filter(organization=organization, rep_number=rep_number).exists():
         raise _rep_number_taken(rep_number)
-    try:
-        with transaction.atomic():
-            user = login_get_or_create(email=email, password=password)
-    except IntegrityError:  # a concurrent request created this login first: it is the same person
-        user = login_get_or_create(email=email, password=None)
-    identity, _ = SalesRep.objects.get_or_create(user=user)
-    try:
-        with transaction.atomic():
-            membership = membership_create(user=user, organization=organization, role=Role.SALES_REP)
-    except IntegrityError:  # a concurrent request gave this login a role here first
-        raise Conflict(errors={"Email": [f"{user.email} already has a login in this organization."]}) from None
+    membership = login_link(email=email, organization=organization, role=Role.SALES_REP, password=password)
+    identity, _ = SalesRep.objects.get_or_create(user=membership.user)
     if not active:
         membership.is_active = False
         membership.save(update_fields=["is_active"])
@@ -77,12 +68,11 @@ def sales_rep_update(*, rep: OrganizationSalesRep, **changes) -> OrganizationSal
         raise serializers.ValidationError({"Email": ["A rep's login email cannot be changed."]})
     if password:
         user = rep.sales_rep.user
-        if user.memberships.exclude(organization_id=rep.organization_id).exists():
+        if belongs_elsewhere(user, rep.organization):
             raise serializers.ValidationError(
                 {"Password": ["This login is shared with another organization; its owner sets the password."]}
             )
-        user.set_password(password)
-        user.save(update_fields=["password"])
+        login_set_password(user=user, password=password, by_admin=True)
     for field, value in changes.items():
         setattr(rep, field, value)
     try:

@@ -1,8 +1,8 @@
 """Factories for organizations and logins. They go through the services, so test data obeys the rules."""
 import factory
 
-from nymble import services
-from nymble.models import Organization, PriceTier
+from nymble import logins, services
+from nymble.models import Membership, Organization, PriceTier
 
 PASSWORD = "test-pass-123"
 
@@ -27,3 +27,8 @@ class OrganizationFactory(factory.Factory):
 
 def tier(organization: Organization, code: str) -> PriceTier:
     return PriceTier.objects.get(organization=organization, code=code)
+
+
+def accept_invitation(membership: Membership, password: str = PASSWORD) -> Membership:
+    """What the invited person does with the mailed token (choosing `password` as their own)."""
+    return logins.invitation_accept(token=logins.invitation_token(membership), password=password)

@@ -55,7 +55,7 @@ def test_eleventh_login_in_a_minute_is_429(tenant, anon_api):
     created = create_client(tenant)
     statuses = [client_login(anon_api, "ACME", created["ClientId"], created["ClientSecret"]).status_code for _ in range(11)]
     assert statuses == [200] * 10 + [429]
-    assert client_login(anon_api, "ACME", created["ClientId"], "wrong").status_code == 429
+    assert client_login(anon_api, "ACME", created["ClientId"], "wrong").status_code == 401  # failures count apart
     other = create_client(tenant, "CRM")  # the limit is per client
     assert client_login(anon_api, "ACME", other["ClientId"], other["ClientSecret"]).status_code == 200
 
@@ -118,3 +118,19 @@ def test_the_limit_counts_per_client_however_its_id_is_spelt(tenant, anon_api):
                 for n in range(11)]
     assert statuses == [200] * 10 + [429]
     assert client_login(anon_api, "ACME", "not-a-uuid\x01", "x").status_code == 401
+
+
+def test_wrong_secrets_are_limited_per_client_and_address_so_a_stranger_cannot_lock_the_client_out(tenant):
+    """Found in the attack: ten wrong secrets from anywhere used up the client's logins for the
+    minute. Now a stranger's address gets the 429; the ERP job on its own address logs in."""
+    from rest_framework.test import APIClient
+
+    created = create_client(tenant)
+    stranger, erp = APIClient(REMOTE_ADDR="203.0.113.9"), APIClient(REMOTE_ADDR="198.51.100.20")
+    statuses = [client_login(stranger, "ACME", created["ClientId"], "guess").status_code for _ in range(11)]
+    assert statuses == [401] * 10 + [429]
+    refused = client_login(stranger, "ACME", created["ClientId"], created["ClientSecret"])
+    assert refused.status_code == 429 and 1 <= int(refused["Retry-After"]) <= 60
+    assert refused["Content-Type"] == "application/problem+json"
+    assert client_login(erp, "ACME", created["ClientId"], created["ClientSecret"]).status_code == 200
+    assert client_login(erp, "ACME", created["ClientId"], "typo").status_code == 401  # its own count

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from conftest import client_for
 from customers.services import customer_set_active, portal_login_revoke
 from nymble.models import Membership, Organization, Role
+from nymble.tests.factories import accept_invitation
 from nymble.tokens import membership_revoke_tokens
 from salesreps.services import sales_rep_set_active
 from salesreps.tests.factories import SalesRepFactory
@@ -67,7 +68,8 @@ def test_wrong_password_and_unknown_email_are_the_same_401(tenant, anon_api):
 
 
 def test_rep_of_two_organizations_must_name_the_org(tenant, other_tenant, anon_api, password):
-    SalesRepFactory(organization=other_tenant.org, rep_number="X-1", email=tenant.rep.email)
+    shared = SalesRepFactory(organization=other_tenant.org, rep_number="X-1", email=tenant.rep.email)
+    accept_invitation(shared.membership)
     response = login(anon_api, tenant.rep.email, password)
     assert response.status_code == 400
     assert "OrgCode" in response.json()["errors"]

@@ -1,5 +1,6 @@
 import factory
 
+from nymble.models import User
 from nymble.tests.factories import PASSWORD
 from salesreps.models import OrganizationSalesRep
 from salesreps.services import sales_rep_create
@@ -19,4 +20,6 @@ class SalesRepFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class, **kwargs):
+        if User.objects.filter(email__iexact=kwargs["email"]).exists():
+            kwargs["password"] = None  # an existing login keeps its own; the person is invited
         return sales_rep_create(**kwargs)

@@ -152,16 +152,19 @@ def test_add_form_creates_the_rep_and_its_login_through_the_service(tenant):
     assert LogEntry.objects.filter(object_id=str(rep.pk)).exists()
 
 
-def test_add_form_links_a_rep_of_another_organization(tenant, other_tenant):
+def test_add_form_links_a_rep_of_another_organization(tenant, other_tenant, mailoutbox, django_capture_on_commit_callbacks):
     client = staff_client(tenant)
-    response = client.post(
-        ADD,
-        {"rep_number": "REP-030", "first_name": "Marcus", "last_name": "Chen", "email": other_tenant.rep.email,
-         "password": "not-applied", "active": "on"},
-    )
+    data = {"rep_number": "REP-030", "first_name": "Marcus", "last_name": "Chen", "email": other_tenant.rep.email,
+            "active": "on"}
+    refused = client.post(ADD, {**data, "password": "not-applied"}, follow=True)
+    assert any("Password" in m for m in messages_of(refused))  # the shared login's password is its person's
+    assert not OrganizationSalesRep.objects.filter(organization=tenant.org, rep_number="REP-030").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(ADD, data)
     assert response.status_code == 302
     rep = OrganizationSalesRep.objects.get(organization=tenant.org, rep_number="REP-030")
     assert rep.sales_rep_id == other_tenant.rep.sales_rep_id
+    assert rep.membership.pending and [m.to for m in mailoutbox] == [[other_tenant.rep.email]]
     assert SalesRep.objects.filter(user__email=other_tenant.rep.email).count() == 1
     assert User.objects.get(email=other_tenant.rep.email).check_password(PASSWORD)
 

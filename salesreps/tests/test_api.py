@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from conftest import client_for
 from nymble.models import Membership, Role, User
-from nymble.tests.factories import PASSWORD, OrganizationFactory
+from nymble.tests.factories import PASSWORD, OrganizationFactory, accept_invitation
 from salesreps.models import OrganizationSalesRep, SalesRep
 from salesreps.tests.factories import SalesRepFactory
 
@@ -131,24 +131,28 @@ def test_inactive_on_create_cannot_log_in(fresh_org):
     assert login("marcus@example.com", "pass-word-1").status_code == 401
 
 
-def test_rep_of_another_organization_is_linked_to_the_same_global_identity(tenant, other_tenant):
+def test_rep_of_another_organization_is_linked_to_the_same_global_identity(
+    tenant, other_tenant, mailoutbox, django_capture_on_commit_callbacks
+):
     email = tenant.rep.email
-    response = other_tenant.admin_api.post(
-        reps_path(other_tenant.org),
-        {"RepNumber": "G-1", "FirstName": "Marcus", "LastName": "Chen", "Email": email.upper(), "Password": "taken-over!"},
-        format="json",
-    )
+    body = {"RepNumber": "G-1", "FirstName": "Marcus", "LastName": "Chen", "Email": email.upper()}
+    # Another tenant's admin may not choose the password of a login it shares (§2): nothing is made.
+    refused = other_tenant.admin_api.post(reps_path(other_tenant.org), {**body, "Password": "taken-over!"}, format="json")
+    assert "Password" in assert_problem(refused, 400)["errors"]
+    assert not OrganizationSalesRep.objects.filter(organization=other_tenant.org, rep_number="G-1").exists()
+    with django_capture_on_commit_callbacks(execute=True):  # the invitation leaves after commit
+        response = other_tenant.admin_api.post(reps_path(other_tenant.org), body, format="json")
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["SalesRepId"] == str(tenant.rep.sales_rep_id)
     assert body["OrganizationSalesRepId"] != str(tenant.rep.pk)
     assert body["Email"] == email
     assert SalesRep.objects.filter(user__email=email).count() == 1
-    # The existing login keeps its password: another tenant's admin cannot take it over.
-    assert login(email, "taken-over!", "GLOBEX").status_code == 401
-    assert login(email, PASSWORD, "GLOBEX").status_code == 200
+    # The membership waits for its person: the password does not open GLOBEX until the invitation is accepted.
+    assert [m.to for m in mailoutbox] == [[email]]
+    assert login(email, PASSWORD, "GLOBEX").status_code == 401
     assert login(email, PASSWORD, "ACME").status_code == 200
-    # ...and may not change it afterwards either, while the login is shared.
+    # ...and neither admin may change it while the login is shared.
     refused = other_tenant.admin_api.patch(reps_path(other_tenant.org, "G-1"), {"Password": "taken-over!"}, format="json")
     assert "Password" in assert_problem(refused, 400)["errors"]
     refused = tenant.admin_api.patch(reps_path(tenant.org, "REP-007"), {"Password": "taken-over!"}, format="json")
@@ -426,7 +430,7 @@ def test_patch_active_false_goes_through_deactivation(tenant):
 
 
 def test_deactivating_in_one_organization_leaves_the_other_alone(tenant, other_tenant):
-    SalesRepFactory(organization=other_tenant.org, rep_number="G-1", email=tenant.rep.email)
+    accept_invitation(SalesRepFactory(organization=other_tenant.org, rep_number="G-1", email=tenant.rep.email).membership)
     tenant.admin_api.post(reps_path(tenant.org, "REP-007", "deactivate"))
     assert login(tenant.rep.email, org_code="ACME").status_code == 401
     assert login(tenant.rep.email, org_code="GLOBEX").status_code == 200
