@@ -1,10 +1,37 @@
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import ValidationError
 
-from nymble import services
+from nymble import logins, services
 from nymble.admin_base import ScopedAdmin, ScopedInline
 from nymble.models import ApiClient, CustomerAttributeDefinition, Membership, Organization, PriceTier, User
+from nymble.ratelimit import client_address
 
+
+class LimitedAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin's password login counts against the same limits as `POST /api/auth/token`, so
+    the admin is no side door for guessing passwords."""
+
+    def clean(self):
+        email, address = self.cleaned_data.get("username") or "", client_address(self.request)
+        try:
+            logins.login_guard(email=email, address=address)
+        except logins.TooManyLogins as exc:
+            minutes = max(1, round(exc.wait / 60))
+            raise ValidationError(f"Too many failed logins from this address; try again in {minutes} minutes.",
+                                  code="too_many") from None
+        try:
+            cleaned = super().clean()
+        except ValidationError:
+            if self.user_cache is None:  # wrong email or password, not a login that may not enter
+                logins.login_failed(email=email, address=address)
+            raise
+        logins.login_succeeded(email=email, address=address)
+        return cleaned
+
+
+admin.site.login_form = LimitedAdminAuthenticationForm
 admin.site.site_header = "Nymble back office"
 admin.site.site_title = "Nymble"
 admin.site.index_title = "Back office"
@@ -29,8 +56,8 @@ class OrganizationAdmin(ScopedAdmin):
 
 class MembershipInline(ScopedInline):
     model = Membership
-    fields = ("organization", "role", "is_active", "created_at")
-    readonly_fields = ("organization", "role", "created_at")
+    fields = ("organization", "role", "is_active", "pending", "created_at")
+    readonly_fields = ("organization", "role", "pending", "created_at")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -63,11 +90,11 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(ScopedAdmin):
-    list_display = ("user", "organization", "role", "is_active", "created_at")
-    list_filter = ("role", "is_active")
+    list_display = ("user", "organization", "role", "is_active", "pending", "invited_at", "created_at")
+    list_filter = ("role", "is_active", "pending")
     search_fields = ("user__email",)
-    readonly_fields = ("user", "organization", "role", "token_version", "created_at")
-    actions = ["revoke_tokens"]
+    readonly_fields = ("user", "organization", "role", "token_version", "pending", "invited_at", "created_at")
+    actions = ["revoke_tokens", "resend_invitation"]
 
     def has_add_permission(self, request):
         return False
@@ -78,6 +105,11 @@ class MembershipAdmin(ScopedAdmin):
 
         membership_revoke_tokens(*queryset.values_list("pk", flat=True))
         self.message_user(request, "Their tokens fail from the next request on.", messages.SUCCESS)
+
+    @admin.action(description="Send the invitation again (pending logins)")
+    def resend_invitation(self, request, queryset):
+        sent = logins.invitations_resend(memberships=queryset)
+        self.message_user(request, f"Sent {sent} invitation(s); earlier ones no longer work.", messages.SUCCESS)
 
 
 @admin.register(PriceTier)

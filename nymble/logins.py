@@ -130,6 +130,19 @@ def invitation_send(*, membership: Membership) -> None:
     )
 
 
+@transaction.atomic
+def invitations_resend(*, memberships) -> int:
+    """A fresh invitation for each pending membership; the earlier ones stop working (the token
+    names the time of its invitation)."""
+    sent = 0
+    for membership in memberships.filter(pending=True).select_for_update(of=("self",)).select_related("user", "organization"):
+        membership.invited_at = timezone.now()
+        membership.save(update_fields=["invited_at"])
+        invitation_send(membership=membership)
+        sent += 1
+    return sent
+
+
 def _must_choose_password(user: User) -> bool:
     return user.password_set_by_admin or not user.has_usable_password()
 

@@ -337,3 +337,47 @@ def test_first_admin_of_create_organization_logs_into_the_django_admin(db, clien
     response = client.post("/admin/login/?next=/admin/", {"username": "boss@initech.test", "password": "pass-word-1"})
     assert response.status_code == 302 and response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
+
+
+def test_the_links_in_the_mails_open_pages_that_do_what_the_api_does(
+    tenant, other_tenant, client, anon_api, mailoutbox, django_capture_on_commit_callbacks
+):
+    share_rep(tenant, other_tenant, django_capture_on_commit_callbacks)
+    link = re.search(r"http\S+/accounts/invitation/\S+", mailoutbox[0].body).group(0)
+    path = link.removeprefix(settings.PUBLIC_URL)
+    page = client.get(path)
+    assert page.status_code == 200 and page["Referrer-Policy"] == "no-referrer"
+    assert b"Accept your invitation" in page.content
+    token = mailed_token(mailoutbox[0])
+    differ = client.post(path, {"token": token, "password": "mine-alone-42", "password_again": "mine-alone-43"})
+    assert differ.status_code == 400 and b"The two passwords differ" in differ.content
+    needs_own = client.post(path, {"token": token})
+    assert needs_own.status_code == 400 and b"choose your own" in needs_own.content
+    done = client.post(path, {"token": token, "password": "mine-alone-42", "password_again": "mine-alone-42"})
+    assert done.status_code == 200 and b"Accepted" in done.content and b"GLOBEX" in done.content
+    assert login(anon_api, tenant.rep.email, "mine-alone-42", "GLOBEX").status_code == 200
+
+    with django_capture_on_commit_callbacks(execute=True):
+        anon_api.post("/api/auth/password-reset", {"Email": tenant.rep.email}, format="json")
+    reset_path = re.search(r"http\S+/accounts/reset/\S+", mailoutbox[1].body).group(0).removeprefix(settings.PUBLIC_URL)
+    token = mailed_token(mailoutbox[1])
+    done = client.post(reset_path, {"token": token, "password": "reset-by-page", "password_again": "reset-by-page"})
+    assert done.status_code == 200 and b"Your password is set" in done.content
+    assert login(anon_api, tenant.rep.email, "reset-by-page", "ACME").status_code == 200
+    replay = client.post(reset_path, {"token": token, "password": "again-by-page", "password_again": "again-by-page"})
+    assert replay.status_code == 400 and b"not valid" in replay.content
+
+
+def test_the_admin_login_counts_against_the_same_limits(tenant, client):
+    user = tenant.admin.user
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    for n in range(10):
+        page = client.post("/admin/login/", {"username": user.email, "password": f"guess-{n}"}, REMOTE_ADDR="203.0.113.5")
+        assert page.status_code == 200 and b"Please enter the correct" in page.content
+    locked = client.post("/admin/login/", {"username": user.email, "password": PASSWORD}, REMOTE_ADDR="203.0.113.5")
+    assert locked.status_code == 200 and b"Too many failed logins" in locked.content
+    assert problem(login(APIClient(REMOTE_ADDR="203.0.113.5"), user.email, PASSWORD), 429)  # one count for both doors
+    elsewhere = client.post("/admin/login/?next=/admin/", {"username": user.email, "password": PASSWORD},
+                            REMOTE_ADDR="198.51.100.9")
+    assert elsewhere.status_code == 302
