@@ -11,7 +11,7 @@ import jwt
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.test import override_settings
+from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
 from conftest import client_for
@@ -381,3 +381,35 @@ def test_the_admin_login_counts_against_the_same_limits(tenant, client):
     elsewhere = client.post("/admin/login/?next=/admin/", {"username": user.email, "password": PASSWORD},
                             REMOTE_ADDR="198.51.100.9")
     assert elsewhere.status_code == 302
+
+
+def test_a_reset_ends_the_persons_admin_sessions_too(tenant, staff_client, anon_api, mailoutbox,
+                                                     django_capture_on_commit_callbacks):
+    assert staff_client.get("/admin/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        anon_api.post("/api/auth/password-reset", {"Email": tenant.admin.user.email}, format="json")
+    done = anon_api.post("/api/auth/password-reset/confirm",
+                         {"Token": mailed_token(mailoutbox[0]), "Password": "brand-new-admin-pass"}, format="json")
+    assert done.status_code == 204
+    assert staff_client.get("/admin/")["Location"].startswith("/admin/login/")
+
+
+def test_staff_resend_an_invitation_and_the_earlier_one_stops_working(
+    tenant, other_tenant, anon_api, mailoutbox, django_capture_on_commit_callbacks
+):
+    shared = share_rep(tenant, other_tenant, django_capture_on_commit_callbacks)
+    first = mailed_token(mailoutbox[0])
+    admin_user = other_tenant.admin.user
+    admin_user.is_staff = True
+    admin_user.save(update_fields=["is_staff"])
+    client = Client()
+    client.force_login(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/admin/nymble/membership/", {"action": "resend_invitation",
+                                                             "_selected_action": [str(shared.membership_id)]})
+    assert response.status_code == 302 and len(mailoutbox) == 2
+    stale = anon_api.post("/api/auth/invitations/accept", {"Token": first, "Password": "mine-alone-42"}, format="json")
+    assert "Token" in problem(stale, 400)["errors"]
+    fresh = anon_api.post("/api/auth/invitations/accept", {"Token": mailed_token(mailoutbox[1]), "Password": "mine-alone-42"},
+                          format="json")
+    assert fresh.status_code == 200
