@@ -1,9 +1,14 @@
 """Requests refused before any view runs."""
-from django.http import HttpResponseBadRequest, JsonResponse
+import math
+import re
+
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 
 from nymble.api.problems import PROBLEM_CONTENT_TYPE, not_found_view, problem
 
 NUL = "\x00"
+DIGITS = re.compile(r"[0-9]+")  # int() would take "+5", "5_000" and digits of other scripts too
 
 
 class RefuseNulMiddleware:
@@ -28,10 +33,33 @@ class RefuseNulMiddleware:
 
 
 class RefuseOversizedBodyMiddleware:
-    """Placeholder: refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE with a 413 (being built)."""
+    """A body announced over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 before anything reads it: DRF
+    reads the stream itself, past the limit Django applies only to `request.body`. A Content-Length
+    that is not a number is a 400 (Django would read it as no body, or fail on it with a 500).
+    What the announced length does not bound, the JSON parser does (`read_at_most`)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        announced = (request.META.get("CONTENT_LENGTH") or "").strip(" \t")
+        if announced:
+            if not DIGITS.fullmatch(announced):
+                return _refuse(request, 400, "Content-Length is not a number of bytes.")
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            if limit is not None and _length(announced) > limit:
+                return _refuse(request, 413, f"The request body is larger than {limit} bytes.")
         return self.get_response(request)
+
+
+def _length(digits: str) -> float:
+    try:
+        return int(digits)
+    except ValueError:  # more digits than int() converts (4,300): more than any limit
+        return math.inf
+
+
+def _refuse(request, status: int, detail: str) -> HttpResponse:
+    if not request.path.startswith("/api/"):
+        return HttpResponse(detail, status=status, content_type="text/plain; charset=utf-8")
+    return JsonResponse(problem(status, detail), status=status, content_type=PROBLEM_CONTENT_TYPE)
