@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from nymble.identifiers import validate_identifier
 from nymble.models import Membership, Organization, PriceTier
 from nymble.scoping import ScopedQuerySet, principal_of
 from salesreps.models import OrganizationSalesRep
@@ -29,7 +30,7 @@ class CustomerQuerySet(ScopedQuerySet):
 
 class Customer(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="customers")
-    customer_number = models.CharField(max_length=64)
+    customer_number = models.CharField(max_length=64, validators=[validate_identifier])
     company_name = models.CharField(max_length=200)
     company_email = models.EmailField()
     company_phone = models.CharField(max_length=40, blank=True)
@@ -40,7 +41,7 @@ class Customer(models.Model):
         OrganizationSalesRep, null=True, blank=True, on_delete=models.PROTECT, related_name="customers"
     )
     terms = models.CharField(max_length=32, blank=True)
-    external_id = models.CharField(max_length=128, null=True, blank=True)
+    external_id = models.CharField(max_length=128, null=True, blank=True, validators=[validate_identifier])
     currency_code = models.CharField(max_length=3)
     attributes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -77,7 +78,7 @@ class Address(models.Model):
     zip_postal_code = models.CharField(max_length=20, blank=True)
     country = models.CharField(max_length=100, blank=True)
     address_type = models.CharField(max_length=32, blank=True)
-    code = models.CharField(max_length=64, blank=True)
+    code = models.CharField(max_length=64, blank=True, validators=[validate_identifier])
     is_default = models.BooleanField("default", default=False)
     position = models.PositiveIntegerField(default=0)
 

@@ -11,6 +11,7 @@ from nymble.api.serializers import (
     PatternField,
     prefetched,
 )
+from nymble.identifiers import validate_identifier
 from nymble.models import PriceTier
 from salesreps.models import OrganizationSalesRep
 
@@ -38,7 +39,7 @@ class AddressSerializer(ApiSerializer):
     ZipPostalCode = OptionalTextField(source="zip_postal_code", max_length=20)
     Country = OptionalTextField(source="country", max_length=100)
     AddressType = OptionalTextField(source="address_type", max_length=32)
-    Code = OptionalTextField(source="code", max_length=64)
+    Code = OptionalTextField(source="code", max_length=64, validators=[validate_identifier])
     Default = serializers.BooleanField(source="is_default", required=False, default=False)
 
 
@@ -58,7 +59,8 @@ class ContactSerializer(ApiSerializer):
 class CustomerSerializer(ApiSerializer):
     """A customer as the seed describes it; `Addresses` and `Contacts` given replace the stored ones."""
 
-    CustomerNumber = PatternField(r"^[^/\s](?:[^/]*[^/\s])?$", source="customer_number", max_length=64)
+    CustomerNumber = PatternField(r"^[^/\s](?:[^/]*[^/\s])?$", source="customer_number", max_length=64,
+                                  validators=[validate_identifier])
     CompanyName = serializers.CharField(source="company_name", max_length=200)
     CompanyEmail = serializers.EmailField(source="company_email", max_length=254)
     CompanyPhone = OptionalTextField(source="company_phone", max_length=40)
@@ -76,7 +78,7 @@ class CustomerSerializer(ApiSerializer):
         allow_null=True,
     )
     Terms = OptionalTextField(source="terms", max_length=32)
-    ExternalId = OptionalTextField(source="external_id", max_length=128)
+    ExternalId = OptionalTextField(source="external_id", max_length=128, validators=[validate_identifier])
     CurrencyCode = CurrencyField(source="currency_code", required=False)
     Addresses = AddressSerializer(source="addresses", many=True, required=False)
     Contacts = ContactSerializer(source="contacts", many=True, required=False)

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from nymble.api.serializers import ApiSerializer, PatternField
+from nymble.identifiers import validate_identifier
 from nymble.models import AttributeType
 
 
@@ -37,13 +38,13 @@ class OrganizationSerializer(ApiSerializer):
 
 
 class PriceTierSerializer(ApiSerializer):
-    Code = PatternField(r"^[A-Za-z0-9_.-]+$", source="code", max_length=64)
+    Code = PatternField(r"^[A-Za-z0-9_.-]+$", source="code", max_length=64, validators=[validate_identifier])
     Name = serializers.CharField(source="name", max_length=200)
     CreatedAt = serializers.DateTimeField(source="created_at", read_only=True)
 
 
 class AttributeDefinitionSerializer(ApiSerializer):
-    Key = PatternField(r"^[A-Za-z][A-Za-z0-9_]*$", source="key", max_length=64)
+    Key = PatternField(r"^[A-Za-z][A-Za-z0-9_]*$", source="key", max_length=64, validators=[validate_identifier])
     Type = serializers.ChoiceField(source="type", choices=AttributeType.choices)
     Required = serializers.BooleanField(source="required", default=False)
     CreatedAt = serializers.DateTimeField(source="created_at", read_only=True)

@@ -15,6 +15,7 @@ from nymble.api.serializers import (
     PatternField,
     prefetched_items,
 )
+from nymble.identifiers import validate_identifier
 from nymble.models import PriceTier
 from orders.catalog import EVERY_PRICE, MAX_QUANTITY, displayed_price
 
@@ -35,13 +36,13 @@ class ProductSerializer(ApiSerializer):
 
     ProductId = serializers.UUIDField(source="id", read_only=True)
     Sku = PatternField(
-        r"^[^/\s](?:[^/]*[^/\s])?$", source="sku", max_length=64,
+        r"^[^/\s](?:[^/]*[^/\s])?$", source="sku", max_length=64, validators=[validate_identifier],
         error_messages={"invalid": "Must not contain '/' nor start or end with a space."},
     )
     Name = serializers.CharField(source="name", max_length=200)
     Description = OptionalTextField(source="description", max_length=10_000)
     Category = OptionalTextField(source="category", max_length=100)
-    UPC = OptionalTextField(source="upc", max_length=32)
+    UPC = OptionalTextField(source="upc", max_length=32, validators=[validate_identifier])
     Active = serializers.BooleanField(source="active", required=False)
     MinimumOrderQuantity = serializers.IntegerField(
         source="minimum_order_quantity", required=False, min_value=1, max_value=MAX_QUANTITY
@@ -49,7 +50,7 @@ class ProductSerializer(ApiSerializer):
     QuantityIncrement = serializers.IntegerField(
         source="quantity_increment", required=False, min_value=1, max_value=MAX_QUANTITY
     )
-    ExternalId = OptionalTextField(source="external_id", max_length=128)
+    ExternalId = OptionalTextField(source="external_id", max_length=128, validators=[validate_identifier])
     Prices = ProductPriceSerializer(source="prices", many=True, required=False)
     Price = serializers.SerializerMethodField()
     CurrencyCode = serializers.SerializerMethodField()

@@ -12,6 +12,7 @@ from django.db.models.functions import Round
 from django.utils import timezone
 
 from customers.models import Customer
+from nymble.identifiers import validate_identifier
 from nymble.models import Organization, PriceTier
 from nymble.scoping import ScopedQuerySet, principal_of
 from salesreps.models import OrganizationSalesRep
@@ -38,15 +39,15 @@ class ProductQuerySet(ScopedQuerySet):
 class Product(models.Model):
     id = models.UUIDField("ProductId", primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="products")
-    sku = models.CharField(max_length=64)
+    sku = models.CharField(max_length=64, validators=[validate_identifier])
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     category = models.CharField(max_length=100, blank=True)
-    upc = models.CharField("UPC", max_length=32, blank=True)
+    upc = models.CharField("UPC", max_length=32, blank=True, validators=[validate_identifier])
     active = models.BooleanField(default=True)
     minimum_order_quantity = models.PositiveIntegerField(default=1)
     quantity_increment = models.PositiveIntegerField(default=1)
-    external_id = models.CharField(max_length=128, null=True, blank=True)
+    external_id = models.CharField(max_length=128, null=True, blank=True, validators=[validate_identifier])
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -165,7 +166,7 @@ class Order(models.Model):
     placed_by_label = models.CharField(max_length=254, help_text="Who placed it: a login's email or an API client.")
     placed_by_role = models.CharField(max_length=16)
     subtotal = models.DecimalField(**MONEY)
-    external_id = models.CharField(max_length=128, null=True, blank=True)
+    external_id = models.CharField(max_length=128, null=True, blank=True, validators=[validate_identifier])
     idempotency_key = models.CharField(max_length=128, null=True, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from nymble.api.serializers import ApiSerializer, CurrencyField, MoneyField, OptionalTextField
+from nymble.identifiers import validate_identifier
 from orders.models import Channel, Invoice, InvoiceStatus, Order, OrderStatus, OrderType
 
 MAX_QUANTITY = 1_000_000
@@ -58,7 +59,7 @@ class OrderSerializer(ApiSerializer):
     TakenBySalesRep = RepSerializer(source="taken_by_sales_rep", required=False, allow_null=True)
     Items = OrderItemSerializer(source="items", many=True, allow_empty=False, max_length=500)
     Subtotal = MoneyField(source="subtotal", read_only=True)
-    ExternalId = OptionalTextField(source="external_id", max_length=128)
+    ExternalId = OptionalTextField(source="external_id", max_length=128, validators=[validate_identifier])
     PlacedBy = PlacedBySerializer(source="*", read_only=True)
     CreatedAt = serializers.DateTimeField(source="created_at", read_only=True)
     UpdatedAt = serializers.DateTimeField(source="updated_at", read_only=True)

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from nymble.identifiers import validate_identifier
 from nymble.models import Membership, Organization
 from nymble.scoping import ScopedQuerySet, principal_of
 
@@ -41,7 +42,7 @@ class OrganizationSalesRep(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sales_reps")
     sales_rep = models.ForeignKey(SalesRep, on_delete=models.PROTECT, related_name="organization_reps")
     membership = models.OneToOneField(Membership, on_delete=models.PROTECT, related_name="sales_rep")
-    rep_number = models.CharField(max_length=64)
+    rep_number = models.CharField(max_length=64, validators=[validate_identifier])
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     phone_number = models.CharField(max_length=40, blank=True)

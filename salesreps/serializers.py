@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from nymble.api.serializers import ApiSerializer, OptionalTextField, PatternField
+from nymble.identifiers import validate_identifier
 from nymble.models import Role
 
 REP_ROLES = [Role.SALES_REP.value]
@@ -34,6 +35,7 @@ class SalesRepSerializer(ApiSerializer):
         r"^[^/\s]+$",
         source="rep_number",
         max_length=64,
+        validators=[validate_identifier],
         error_messages={"invalid": "Use letters, digits and punctuation other than '/'; no spaces."},
     )
     FirstName = serializers.CharField(source="first_name", max_length=100)
