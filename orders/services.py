@@ -112,6 +112,13 @@ def _rep(organization: Organization, rep_number: str | None, field: str) -> Orga
     return rep
 
 
+def _same_terms(given: str, own: str) -> bool:
+    try:
+        return normalize_terms(given) == normalize_terms(own)
+    except serializers.ValidationError:  # malformed terms are no account's terms
+        return False
+
+
 def _priced_items(items: list[dict], *, organization, price_tier, currency_code, may_set_price: bool) -> list[OrderItem]:
     """Each item checked against the catalog and priced, with two queries whatever the line count."""
     if not items:
@@ -208,6 +215,10 @@ def order_place(
                 raise invalid(field, "A portal user does not name sales reps.")
         if price_tier is not None and price_tier.pk != customer.price_tier_id:
             raise invalid("PriceTier", "A portal user orders at its own price tier.")
+        # Terms set the invoice's due date. Like Price, a portal user takes its account's own;
+        # sending those back, as a fetched order carries them, is fine.
+        if terms and not _same_terms(terms, customer.terms):
+            raise invalid("Terms", "A portal user orders on its account's terms.")
     order_type = order_type or (OrderType.STANDARD if actor.is_customer else OrderType.ASSISTED)
     channel = channel or (Channel.PORTAL if actor.is_customer else Channel.WEB)
 
