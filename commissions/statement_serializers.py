@@ -31,10 +31,25 @@ class StatementStatusFieldSchema(OpenApiSerializerFieldExtension):
 
 
 class StatementGenerateSerializer(ApiSerializer):
+    """A rep and a period to generate a statement for. The other keys of a statement (its id,
+    status, totals, timestamps, entries) are ignored, so a fetched statement can be sent as it is."""
+
     SalesRepId = serializers.UUIDField()
     PeriodStart = serializers.DateField()
     PeriodEnd = serializers.DateField()
     CurrencyCode = CurrencyField(required=False, allow_null=True, help_text="Default: the organization's currency.")
+    # Read-only for that: an ApiSerializer refuses the keys it does not know (§3).
+    CommissionStatementId = serializers.UUIDField(read_only=True)
+    RepNumber = serializers.CharField(read_only=True)
+    Status = StatementStatusField(read_only=True)
+    Total = MoneyField(read_only=True)
+    PaidAt = serializers.DateTimeField(read_only=True)
+    PaymentReference = serializers.CharField(read_only=True)
+    Failure = serializers.CharField(read_only=True)
+    CreatedAt = serializers.DateTimeField(read_only=True)
+    UpdatedAt = serializers.DateTimeField(read_only=True)
+    Entries = serializers.ListField(read_only=True)
+    Events = serializers.ListField(read_only=True)
 
     def validate(self, attrs):
         if attrs["PeriodEnd"] < attrs["PeriodStart"]:
