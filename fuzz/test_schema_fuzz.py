@@ -3,7 +3,8 @@
 For every operation × role (admin, rep, portal user, API client) Schemathesis generates valid and
 invalid requests and checks each answer: no 5xx; the status code, content type and body are the
 ones the schema documents; every error is a problem document; and nothing outside the caller's
-scope (the other organization, or in its own what its scope hides) changed.
+scope (the other organization, or in its own what its scope hides) changed. Half the bodies are
+made hostile first (deep nesting, lone surrogates, bidi and zero-width characters: fuzz/hostile.py).
 
 Bounded by default (a few examples per operation, derandomized, so CI is stable and quick);
 `FUZZ_EXAMPLES=200` runs longer, `FUZZ_SEED=n` explores other inputs (see fuzz/README.md).
@@ -25,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from fuzz.conftest import ROLES, add_examples, rows_written
+from fuzz.hostile import hostile_cases
 from nymble.api.problems import PROBLEM_CONTENT_TYPE
 from nymble.wsgi import application
 
@@ -58,6 +60,13 @@ def before_load_schema(context, raw_schema):
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application, config=config)
 schemathesis.hooks.GLOBAL_HOOK_DISPATCHER.unregister(before_load_schema)  # for this schema only
+
+
+@schema.hook("flatmap_case")
+def hostile_bodies(context, case):
+    """Some bodies nest 150 levels deep, or carry lone surrogates or bidi and zero-width characters
+    in every string (fuzz/hostile.py): drawn like any other input, so the bounded run stays as long."""
+    return hostile_cases(case)
 
 
 @schemathesis.check
