@@ -262,7 +262,7 @@ def load_data(n_lines: int) -> dict:
 
 def create_plan(org, rep):
     """20 rules (SKU globs, name globs, customer lists, amount bounds) and 50 overrides."""
-    from commissions.plans import plan_create
+    from commissions.plans.services import plan_create
 
     rng = random.Random(20250301)
     customers = [f"C-{i:05d}" for i in range(1, N_CUSTOMERS + 1)]
@@ -363,7 +363,7 @@ def statement_line_probe(rep) -> str:
     """How the planner would probe commissions_statementline in (b)'s eligibility cursor (the same query)."""
     from django.db import connection, transaction
 
-    from commissions.statements import _live_line_on
+    from commissions.statements.services import _live_line_on
     from orders.models import InvoiceLine, InvoiceStatus
 
     query, params = (
@@ -393,7 +393,7 @@ def child_generate(rep_id: str, mode: str) -> None:
     django_setup()
     import gc
 
-    from commissions import statements
+    from commissions.statements import services as statements
     from salesreps.models import OrganizationSalesRep
 
     rep = OrganizationSalesRep.objects.select_related("organization").get(pk=rep_id)
@@ -434,7 +434,7 @@ def profile_generate(generate, *, cprofile: bool):
 
     from django.db.models.query import QuerySet
 
-    from commissions import statements
+    from commissions.statements import services as statements
 
     phases: dict[str, float] = {}
 
@@ -532,7 +532,7 @@ def verify(statement_id: str, rep, floor_rows: int) -> list[str]:
     """What must hold of (b)'s statement; returns the failures."""
     from commissions.engine import commission_for
     from commissions.models import CommissionStatement
-    from commissions.plans import plan_spec
+    from commissions.plans.services import plan_spec
     from rate_engine import naive_rate
 
     failures = []
@@ -611,8 +611,8 @@ def time_orm_loop(rep, statement_id: str) -> tuple[float, int, int]:
 
     from commissions.engine import commission_for
     from commissions.models import CommissionStatement, StatementEntry, StatementLine, StatementStatus
-    from commissions.plans import active_plan, plan_compiled
-    from commissions.statements import statement_void
+    from commissions.plans.services import active_plan, plan_compiled
+    from commissions.statements.services import statement_void
     from orders.models import InvoiceLine, InvoiceStatus
 
     before = scalar("SELECT count(*) FROM commissions_commissionstatement")
@@ -747,7 +747,7 @@ def main() -> int:
     if "Seq Scan" in probe:
         print("    warning: a sequential scan per line, re-run over the lines (b) writes: expect quadratic time")
     from commissions.models import CommissionStatement
-    from commissions.statements import statement_void
+    from commissions.statements.services import statement_void
 
     gen_runs = []
     for run in range(args.repeat):

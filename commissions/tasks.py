@@ -7,7 +7,7 @@ from django.utils import timezone
 from rest_framework.exceptions import APIException
 
 from commissions.models import CommissionStatement
-from commissions.statements import previous_month, statement_fill, statement_mark_failed, statement_start
+from commissions.statements.services import previous_month, statement_fill, statement_mark_failed, statement_start
 from nymble.models import Organization
 from orders.models import Invoice, InvoiceStatus
 from salesreps.models import OrganizationSalesRep

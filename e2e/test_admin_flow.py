@@ -23,7 +23,7 @@ import pytest
 from django.core.management import call_command
 
 from commissions.models import CommissionPlan, CommissionStatement, StatementEvent
-from commissions.plans import plan_create
+from commissions.plans.services import plan_create
 from customers.models import Address, Customer
 from customers.services import customer_create
 from e2e.conftest import browser_missing

@@ -24,7 +24,9 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection, models, transaction
 from django.db.models import Q
 
-from commissions import plans, statements
+from commissions.plans import services as plans
+
+from commissions.statements import services as statements
 from commissions.models import CommissionPlan, CommissionStatement
 from conftest import Tenant, make_tenant
 from customers.models import Customer

@@ -27,9 +27,9 @@ urlpatterns = [
     path("auth/password-reset/confirm", views.PasswordResetConfirmView.as_view(), name="auth-password-reset-confirm"),
     path("", include(router.urls)),
     path("", include("customers.urls")),
-    path("", include("orders.catalog_urls")),
+    path("", include("orders.catalog.urls")),
     path("", include("orders.urls")),
-    path("", include("commissions.urls")),
-    path("", include("commissions.statement_urls")),
+    path("", include("commissions.plans.urls")),
+    path("", include("commissions.statements.urls")),
 ]
 urlpatterns += salesreps_urlpatterns

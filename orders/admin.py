@@ -7,7 +7,8 @@ from django.utils import timezone
 from rest_framework.exceptions import APIException
 
 from nymble.admin_base import ReadOnlyInline, ScopedAdmin, ScopedInline, ScopedRelatedFilter, api_error_text
-from orders import catalog_admin, services  # noqa: F401  (catalog_admin registers the product admin)
+from orders import services
+from orders.catalog import admin as catalog_admin  # noqa: F401  (registers the product admin)
 from orders.models import CreditMemo, Invoice, InvoiceLine, InvoiceStatus, Order, OrderItem, OrderStatus, Payment
 
 

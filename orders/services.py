@@ -39,7 +39,7 @@ from orders.models import (
     Payment,
     Product,
 )
-from orders.pricing import price_at, price_breaks
+from orders.catalog.pricing import price_at, price_breaks
 from salesreps.models import OrganizationSalesRep
 
 MAX_ORDER_LINES = 500

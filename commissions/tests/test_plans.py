@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from rest_framework.test import APIClient
 
 from commissions.models import CommissionPlan
-from commissions.plans import plan_compiled
+from commissions.plans.services import plan_compiled
 from salesreps.tests.factories import SalesRepFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from commissions import plans
+from commissions.plans import services as plans
 from commissions.models import CommissionPlan
 from commissions.tests.test_plans import create
 

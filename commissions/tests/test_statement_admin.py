@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from commissions import statement_admin
+from commissions.statements import admin as statement_admin
 from commissions.models import CommissionStatement
 from commissions.tests.test_plans import create as create_plan
 from commissions.tests import test_statement_api as api_tests

@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from commissions.exports import COLUMNS
+from commissions.statements.exports import COLUMNS
 from commissions.models import CommissionStatement, StatementEvent
 from commissions.tests.test_plans import create as create_plan
 from nymble.celery import app as celery_app

@@ -8,7 +8,9 @@ import pytest
 from django.db import connection
 from django.db.models import Count, Sum
 
-from commissions import plans, statements
+from commissions.plans import services as plans
+
+from commissions.statements import services as statements
 from commissions.models import CommissionStatement, StatementLine
 from commissions.tasks import generate_monthly_statements, generate_statement
 from nymble.api.problems import Conflict

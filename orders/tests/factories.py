@@ -1,4 +1,4 @@
-"""Catalog factories. They go through orders.catalog, so test data obeys the catalog's rules.
+"""Catalog factories. They go through orders.catalog.services, so test data obeys the catalog's rules.
 
     ProductFactory(organization=org, sku="WDG-1", prices=[
         {"price_tier": tier(org, "Wholesale"), "price": Decimal("18.50")},             # from 1 unit, USD
@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import factory
 
-from orders.catalog import product_create
+from orders.catalog.services import product_create
 from orders.models import Product
 
 

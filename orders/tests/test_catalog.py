@@ -9,9 +9,9 @@ from rest_framework.test import APIClient
 
 from nymble.models import PriceTier
 from nymble.tests.factories import tier
-from orders.catalog import displayed_price
+from orders.catalog.services import displayed_price
 from orders.models import Product, ProductPrice
-from orders.pricing import price_at
+from orders.catalog.pricing import price_at
 from orders.tests.factories import ProductFactory, price
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +55,7 @@ def tiers_of(product: dict) -> list[tuple]:
     return [(p["PriceTier"], p["CurrencyCode"], p["AtQuantity"], p["Price"]) for p in product["Prices"]]
 
 
-# --- quantity breaks (orders.pricing) -------------------------------------------------------
+# --- quantity breaks (orders.catalog.pricing) -------------------------------------------------------
 
 BREAKS = [(5, Decimal("10.00")), (10, Decimal("9.00")), (100, Decimal("8.00"))]
 
@@ -296,10 +296,10 @@ def test_another_organizations_tier_is_unknown_here(tenant, other_tenant):
 
 
 def test_services_check_rows_from_any_door(tenant, other_tenant):
-    """The admin and the tests call orders.catalog directly: the same rules hold there."""
+    """The admin and the tests call orders.catalog.services directly: the same rules hold there."""
     from rest_framework.exceptions import ValidationError
 
-    from orders.catalog import product_create
+    from orders.catalog.services import product_create
 
     foreign_tier = tier(other_tenant.org, "Wholesale")
     cases = [

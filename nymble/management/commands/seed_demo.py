@@ -8,10 +8,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from commissions.plans import plan_create
-from commissions.statements import previous_month, statement_generate
+from commissions.plans.services import plan_create
+from commissions.statements.services import previous_month, statement_generate
 from orders import services as orders
-from orders.catalog import product_create
+from orders.catalog.services import product_create
 from nymble.tokens import principal_for_membership
 
 from customers.services import customer_create, portal_login_create

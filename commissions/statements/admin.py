@@ -1,5 +1,5 @@
 """Commission statements in the admin: read-only pages (entries, the first lines, events), the
-workflow as actions (approve, mark paid, void, recalculate) through commissions.statements, a CSV
+workflow as actions (approve, mark paid, void, recalculate) through commissions.statements.services, a CSV
 export, a printable statement, and a page that generates statements for chosen reps and a period.
 
 Imported by commissions/admin.py, which is what Django's autodiscovery loads.
@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from rest_framework.exceptions import APIException
 
-from commissions import statements
-from commissions.exports import statement_csv_response
+from commissions.statements import services as statements
+from commissions.statements.exports import statement_csv_response
 from commissions.models import CommissionStatement, StatementEntry, StatementEvent, StatementLine
 from nymble.admin_base import ReadOnlyInline, ScopedAdmin, ScopedRelatedFilter, api_error_text
 from nymble.currencies import ISO_4217

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from commissions.views import CommissionPlanViewSet
+from commissions.plans.views import CommissionPlanViewSet
 
 plan = "commissions/plans/<str:plan_id>"
 

@@ -30,7 +30,7 @@ from commissions.models import (
     StatementLine,
     StatementStatus,
 )
-from commissions.plans import active_plan, plan_compiled
+from commissions.plans.services import active_plan, plan_compiled
 from nymble.api.problems import Conflict
 from orders.models import CreditMemoLine, InvoiceLine, InvoiceStatus
 from salesreps.models import OrganizationSalesRep

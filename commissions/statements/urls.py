@@ -1,7 +1,7 @@
 """Routes of the statements API, relative to /api/."""
 from django.urls import path
 
-from commissions.statement_views import CommissionStatementViewSet as Statements
+from commissions.statements.views import CommissionStatementViewSet as Statements
 
 statement = "commissions/statements/<str:statement_id>"
 

@@ -1,7 +1,7 @@
 """Commission statements through the API (§4 "Commission statements", §7): admins generate and move
 them through their workflow, a rep reads and exports its own, portal users find nothing (404).
 
-Every write is a call to commissions.statements; generation is started here and filled by the
+Every write is a call to commissions.statements.services; generation is started here and filled by the
 generate_statement task (in-process when Celery runs eagerly, the embedded default).
 """
 import logging
@@ -15,10 +15,12 @@ from rest_framework import mixins, status
 from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 
-from commissions import plans, statements
-from commissions.exports import statement_csv_response
+from commissions.plans import services as plans
+
+from commissions.statements import services as statements
+from commissions.statements.exports import statement_csv_response
 from commissions.models import CommissionStatement, StatementEntry, StatementLine, StatementStatus
-from commissions.statement_serializers import (
+from commissions.statements.serializers import (
     GenerationStartedSerializer,
     MarkPaidSerializer,
     NoteSerializer,
@@ -27,7 +29,7 @@ from commissions.statement_serializers import (
     StatementSerializer,
 )
 from commissions.tasks import enqueue_generation
-from commissions.views import HiddenFromPortalMixin
+from commissions.plans.views import HiddenFromPortalMixin
 from nymble.api.filters import SearchFilter, SortFilter
 from nymble.api.json import DecimalJSONRenderer
 from nymble.api.pagination import query_param

@@ -1,5 +1,5 @@
-"""Products: thin viewsets over orders.catalog; scope comes from Product.objects.visible_to and
-the prices from the caller's price view (orders.catalog.price_view_for)."""
+"""Products: thin viewsets over orders.catalog.services; scope comes from Product.objects.visible_to and
+the prices from the caller's price view (orders.catalog.services.price_view_for)."""
 from functools import cached_property
 
 import django_filters
@@ -12,8 +12,8 @@ from nymble.api.filters import BooleanParam
 from nymble.api.pagination import query_param
 from nymble.api.permissions import ADMIN, EVERY_ROLE
 from nymble.api.views import ScopedViewSet
-from orders import catalog
-from orders.catalog_serializers import ProductSerializer
+from orders.catalog import services as catalog
+from orders.catalog.serializers import ProductSerializer
 from orders.models import Product
 
 PRICE_PARAMETERS = [

@@ -17,7 +17,7 @@ from nymble.api.serializers import (
 )
 from nymble.identifiers import validate_identifier
 from nymble.models import PriceTier
-from orders.catalog import EVERY_PRICE, MAX_QUANTITY, displayed_price
+from orders.catalog.services import EVERY_PRICE, MAX_QUANTITY, displayed_price
 
 CENTS = Decimal("0.01")
 

@@ -1,5 +1,5 @@
 """The catalog in the admin: products with inline tier prices, scoped to the staff user's
-organization, written through orders.catalog so the API's rules hold here too."""
+organization, written through orders.catalog.services so the API's rules hold here too."""
 import re
 
 from django import forms
@@ -13,7 +13,7 @@ from nymble.admin_base import ScopedAdmin, ScopedInline
 from nymble.api.problems import flatten_errors
 from nymble.currencies import ISO_4217
 from nymble.models import Organization
-from orders import catalog
+from orders.catalog import services as catalog
 from orders.models import Product, ProductPrice
 
 PRICE_FORM_FIELDS = {wire: field for field, wire in catalog.PRICE_WIRE_NAMES.items()}
@@ -48,7 +48,7 @@ class ProductPriceForm(forms.ModelForm):
 
 
 class ProductPriceFormSet(BaseInlineFormSet):
-    """Checks the rows as orders.catalog will (tier of the organization, ISO currency, one
+    """Checks the rows as orders.catalog.services will (tier of the organization, ISO currency, one
     price per tier, currency and break) and shows each refusal on its row."""
 
     admin_organization_id = None
@@ -178,7 +178,7 @@ class ProductAdmin(ScopedAdmin):
         return readonly
 
     def save_model(self, request, obj, form, change):
-        """Through orders.catalog; the prices follow in save_formset."""
+        """Through orders.catalog.services; the prices follow in save_formset."""
         fields = set(catalog.WIRE_NAMES) - {"prices"}
         if change:
             changed = {name: form.cleaned_data[name] for name in form.changed_data if name in fields}

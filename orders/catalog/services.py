@@ -33,7 +33,7 @@ from nymble.currencies import ISO_4217
 from nymble.models import Organization, PriceTier
 from nymble.scoping import Principal, principal_of
 from orders.models import Product, ProductPrice
-from orders.pricing import Breaks, price_at
+from orders.catalog.pricing import Breaks, price_at
 
 # Quantities are stored in a 32-bit integer column on every database.
 MAX_QUANTITY = 2_147_483_647

@@ -6,9 +6,9 @@ from rest_framework import mixins, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from commissions import plans
+from commissions.plans import services as plans
 from commissions.models import CommissionPlan
-from commissions.serializers import CommissionPlanSerializer, plan_input
+from commissions.plans.serializers import CommissionPlanSerializer, plan_input
 from nymble.api.filters import BooleanParam
 from nymble.api.permissions import ADMIN_AND_REP
 from nymble.api.views import ScopedViewSet

@@ -1,0 +1,1 @@
+"""Commission plans: rules, overrides, and the API and admin that edit them."""

@@ -1,0 +1,1 @@
+"""Commission statements: generation, the workflow, exports, API and admin."""

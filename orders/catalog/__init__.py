@@ -1,0 +1,1 @@
+"""The catalog: products, tier prices with quantity breaks, API and admin."""
