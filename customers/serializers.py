@@ -107,4 +107,8 @@ def customer_for_output(customer: Customer) -> Customer:
 
 
 class PortalLoginSerializer(ApiSerializer):
-    Password = serializers.CharField(write_only=True, min_length=8, max_length=128, trim_whitespace=False)
+    Password = serializers.CharField(
+        write_only=True, required=False, min_length=8, max_length=128, trim_whitespace=False,
+        help_text="The password of a new login. Leave it out when the contact's email already has a login "
+                  "(of another organization): its person is invited by email instead.",
+    )

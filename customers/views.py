@@ -101,7 +101,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         contact = self._contact(contact_id)
         serializer = PortalLoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.portal_login_create(contact=contact, password=serializer.validated_data["Password"])
+        services.portal_login_create(contact=contact, password=serializer.validated_data.get("Password"))
         return self._respond(contact.customer, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None})

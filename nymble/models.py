@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from nymble.identifiers import validate_identifier
 from nymble.scoping import ScopedQuerySet, principal_of
 
 
@@ -36,7 +37,7 @@ class OrganizationQuerySet(models.QuerySet):
 class Organization(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=200)
-    org_code = models.CharField("OrgCode", max_length=32, unique=True)
+    org_code = models.CharField("OrgCode", max_length=32, unique=True, validators=[validate_identifier])
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     currency_code = models.CharField(max_length=3, default="USD")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -163,7 +164,7 @@ class OrganizationScopedQuerySet(ScopedQuerySet):
 
 class PriceTier(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="price_tiers")
-    code = models.CharField(max_length=64)
+    code = models.CharField(max_length=64, validators=[validate_identifier])
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -186,7 +187,7 @@ class AttributeType(models.TextChoices):
 
 class CustomerAttributeDefinition(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="attribute_definitions")
-    key = models.CharField(max_length=64)
+    key = models.CharField(max_length=64, validators=[validate_identifier])
     type = models.CharField(max_length=16, choices=AttributeType.choices)
     required = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

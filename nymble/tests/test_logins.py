@@ -413,3 +413,20 @@ def test_staff_resend_an_invitation_and_the_earlier_one_stops_working(
     fresh = anon_api.post("/api/auth/invitations/accept", {"Token": mailed_token(mailoutbox[1]), "Password": "mine-alone-42"},
                           format="json")
     assert fresh.status_code == 200
+
+
+def test_a_portal_login_for_an_email_of_another_organization_goes_by_invitation_through_the_api(
+    tenant, other_tenant, anon_api, mailoutbox, django_capture_on_commit_callbacks
+):
+    from customers.tests.factories import CustomerFactory
+
+    customer = CustomerFactory(organization=other_tenant.org, customer_number="G-78", sales_rep=other_tenant.rep)
+    contact = customer.contacts.create(first_name="Jane", last_name="Doe", email=tenant.portal.user.email)
+    path = f"/api/customers/G-78/contacts/{contact.pk}/portal-login"
+    refused = other_tenant.admin_api.post(path, {"Password": "globex-chose-it"}, format="json")
+    assert "Password" in problem(refused, 400)["errors"]
+    with django_capture_on_commit_callbacks(execute=True):
+        invited = other_tenant.admin_api.post(path, {}, format="json")
+    assert invited.status_code in (200, 201), invited.content
+    assert mailoutbox[0].to == [tenant.portal.user.email]
+    assert login(anon_api, tenant.portal.user.email, PASSWORD, "GLOBEX").status_code == 401  # until accepted
