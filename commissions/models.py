@@ -1,8 +1,11 @@
-"""Commission plans (priority-ordered rules, customer overrides) and the statements they produce.
+"""Commission plans (priority-ordered rules, customer overrides, quota and accelerators) and the
+statements they produce.
 
-A statement line is "live" while its statement is not void; a partial unique index on the
-live lines is what guarantees that no invoice line (or credit-memo line) is ever paid on two
-statements, whatever races between generations.
+A statement line is "live" while its statement is not void. Partial unique indexes on the live
+lines guarantee that no earning — an invoice line earned whole, or one payment's share of it — is
+paid twice to the same rep, and no credit-memo line clawed back twice from the same rep, whatever
+races between generations. (That a line earned whole has no payment shares, and the reverse, is
+kept by the rep-row lock the generator holds.)
 """
 import uuid
 
@@ -14,10 +17,12 @@ from django.utils import timezone
 from customers.models import Customer
 from nymble.models import Organization
 from nymble.scoping import ScopedQuerySet, principal_of
-from orders.models import CreditMemoLine, Invoice, InvoiceLine
+from orders.models import CreditMemoLine, Invoice, InvoiceLine, Payment
 from salesreps.models import OrganizationSalesRep
 
 RATE = {"max_digits": 5, "decimal_places": 4}
+PER_UNIT = {"max_digits": 14, "decimal_places": 4}
+FACTOR = {"max_digits": 10, "decimal_places": 4}
 
 
 def validate_string_list(value) -> None:
@@ -41,6 +46,16 @@ class RepOwnedQuerySet(ScopedQuerySet):
         return qs
 
 
+class CommissionBasis(models.TextChoices):
+    INVOICE = "Invoice", "Invoice (a line earns when its invoice is paid in full)"
+    PAYMENT = "Payment", "Payment (every payment earns its share)"
+
+
+class AcceleratorMethod(models.TextChoices):
+    MARGINAL = "Marginal", "Marginal (each part of the sales at its tier's multiplier)"
+    RETROACTIVE = "Retroactive", "Retroactive (every line at the tier reached)"
+
+
 class CommissionPlan(models.Model):
     id = models.UUIDField("CommissionPlanId", primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="commission_plans")
@@ -51,6 +66,10 @@ class CommissionPlan(models.Model):
     effective_start = models.DateField(null=True, blank=True)
     effective_end = models.DateField(null=True, blank=True)
     active = models.BooleanField(default=False)
+    commission_basis = models.CharField(max_length=16, choices=CommissionBasis.choices, default=CommissionBasis.INVOICE)
+    quota = models.DecimalField(**MONEY, null=True, blank=True, help_text="Expected sales in one statement period.")
+    accelerator_method = models.CharField(max_length=16, choices=AcceleratorMethod.choices,
+                                          default=AcceleratorMethod.MARGINAL)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -67,10 +86,33 @@ class CommissionPlan(models.Model):
                 | Q(effective_end__gte=F("effective_start")),
                 name="plan_window_ordered", violation_error_message="The plan ends before it starts.",
             ),
+            models.CheckConstraint(condition=Q(quota__isnull=True) | Q(quota__gt=0), name="plan_quota_positive",
+                                   violation_error_message="A quota is above 0."),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class Accelerator(models.Model):
+    """A tier of a plan's quota: from `From` × Quota of sales on, lines earn `Multiplier` × their commission."""
+
+    plan = models.ForeignKey(CommissionPlan, on_delete=models.CASCADE, related_name="accelerators")
+    from_attainment = models.DecimalField(**FACTOR)
+    multiplier = models.DecimalField(**FACTOR)
+
+    class Meta:
+        ordering = ["from_attainment"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "from_attainment"], name="accelerator_from_unique"),
+            models.CheckConstraint(condition=Q(from_attainment__gte=0), name="accelerator_from_not_negative",
+                                   violation_error_message="From is an attainment of 0 or more."),
+            models.CheckConstraint(condition=Q(multiplier__gte=0), name="accelerator_multiplier_not_negative",
+                                   violation_error_message="A multiplier is 0 or more."),
+        ]
+
+    def __str__(self) -> str:
+        return f"from {self.from_attainment} × {self.multiplier}"
 
 
 class CustomerOverride(models.Model):
@@ -108,7 +150,8 @@ class CommissionRule(models.Model):
     )
     priority = models.IntegerField()
     name = models.CharField(max_length=200)
-    rate = models.DecimalField(**RATE)
+    rate = models.DecimalField(**RATE, null=True, blank=True)
+    amount_per_unit = models.DecimalField(**PER_UNIT, null=True, blank=True, help_text="Paid per unit sold.")
     sku_patterns = models.JSONField(default=list, blank=True, validators=[validate_string_list])
     product_name_patterns = models.JSONField(default=list, blank=True, validators=[validate_string_list])
     customer_numbers = models.JSONField(default=list, blank=True, validators=[validate_string_list])
@@ -126,8 +169,14 @@ class CommissionRule(models.Model):
                                     name="rule_priority_unique_in_plan"),
             models.UniqueConstraint(fields=["override", "priority"], condition=Q(override__isnull=False),
                                     name="rule_priority_unique_in_override"),
-            models.CheckConstraint(condition=Q(rate__gte=0, rate__lte=1), name="rule_rate_0_to_1",
+            models.CheckConstraint(condition=Q(rate__isnull=True) | Q(rate__gte=0, rate__lte=1), name="rule_rate_0_to_1",
                                    violation_error_message="A rate is between 0 and 1 (0.05 = 5%)."),
+            models.CheckConstraint(
+                condition=Q(rate__isnull=False, amount_per_unit__isnull=True)
+                | Q(rate__isnull=True, amount_per_unit__isnull=False, amount_per_unit__gte=0),
+                name="rule_pays_rate_or_per_unit",
+                violation_error_message="A rule pays either a Rate or an AmountPerUnit (0 or more), not both.",
+            ),
             models.CheckConstraint(
                 condition=Q(min_line_amount__isnull=True) | Q(max_line_amount__isnull=True)
                 | Q(max_line_amount__gte=F("min_line_amount")),
@@ -156,7 +205,14 @@ class CommissionStatement(models.Model):
     period_start = models.DateField()
     period_end = models.DateField()
     currency_code = models.CharField(max_length=3)
+    include_earlier = models.BooleanField(
+        default=False, help_text="Catch-up: also lines dated before the period that are on no live statement."
+    )
     status = models.CharField(max_length=16, choices=StatementStatus.choices, default=StatementStatus.GENERATING)
+    sales_total = models.DecimalField(**MONEY, default=0, help_text="The sales lines' amounts (no clawbacks).")
+    quota = models.DecimalField(**MONEY, null=True, blank=True)
+    attainment = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    lines_total = models.DecimalField(**MONEY, default=0)
     total = models.DecimalField(**MONEY, default=0)
     paid_at = models.DateTimeField(null=True, blank=True)
     payment_reference = models.CharField(max_length=128, blank=True)
@@ -197,9 +253,15 @@ class StatementEntry(models.Model):
 
 
 class StatementLine(models.Model):
+    """One earning of the statement's rep: an invoice line earned whole (`payment` null) or one
+    payment's share of it, or a clawback of a credit-memo line. `sales_rep` repeats the
+    statement's, so the unique indexes can say "once per rep"."""
+
     statement = models.ForeignKey(CommissionStatement, on_delete=models.CASCADE, related_name="lines")
     entry = models.ForeignKey(StatementEntry, on_delete=models.CASCADE, related_name="lines")
+    sales_rep = models.ForeignKey(OrganizationSalesRep, on_delete=models.PROTECT, related_name="+")
     invoice_line = models.ForeignKey(InvoiceLine, null=True, on_delete=models.PROTECT, related_name="+")
+    payment = models.ForeignKey(Payment, null=True, on_delete=models.PROTECT, related_name="+")
     credit_memo_line = models.ForeignKey(CreditMemoLine, null=True, on_delete=models.PROTECT, related_name="+")
     live = models.BooleanField(default=True, help_text="False once the statement is void: the line is free again.")
     line_date = models.DateField()
@@ -207,18 +269,32 @@ class StatementLine(models.Model):
     product_name = models.CharField(max_length=200)
     quantity = models.IntegerField()
     line_amount = models.DecimalField(**MONEY)
-    rate = models.DecimalField(**RATE)
+    share = models.DecimalField(**RATE, default=1)
+    rate = models.DecimalField(**RATE, null=True)
+    amount_per_unit = models.DecimalField(**PER_UNIT, null=True)
     rate_source = models.CharField(max_length=300)
+    multiplier = models.DecimalField(max_digits=16, decimal_places=6, default=1, help_text="Shown to 6 decimals.")
+    # The exact multiplier (numerator / denominator), which a later clawback of this line uses.
+    multiplier_numerator = models.DecimalField(max_digits=30, decimal_places=10, default=1)
+    multiplier_denominator = models.DecimalField(**MONEY, default=1)
     commission = models.DecimalField(**MONEY)
 
     class Meta:
         ordering = ["entry_id", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["invoice_line"], condition=Q(live=True, invoice_line__isnull=False),
-                                    name="invoice_line_on_one_live_statement"),
-            models.UniqueConstraint(fields=["credit_memo_line"],
+            models.UniqueConstraint(
+                fields=["invoice_line", "sales_rep"],
+                condition=Q(live=True, invoice_line__isnull=False, payment__isnull=True),
+                name="line_earned_whole_once_per_rep",
+            ),
+            models.UniqueConstraint(
+                fields=["invoice_line", "sales_rep", "payment"],
+                condition=Q(live=True, invoice_line__isnull=False, payment__isnull=False),
+                name="payment_share_earned_once_per_rep",
+            ),
+            models.UniqueConstraint(fields=["credit_memo_line", "sales_rep"],
                                     condition=Q(live=True, credit_memo_line__isnull=False),
-                                    name="credit_line_on_one_live_statement"),
+                                    name="credit_line_clawed_back_once_per_rep"),
             models.CheckConstraint(
                 condition=Q(invoice_line__isnull=False, credit_memo_line__isnull=True)
                 | Q(invoice_line__isnull=True, credit_memo_line__isnull=False),

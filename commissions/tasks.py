@@ -9,7 +9,7 @@ from rest_framework.exceptions import APIException
 from commissions.models import CommissionStatement
 from commissions.statements.services import previous_month, statement_fill, statement_mark_failed, statement_start
 from nymble.models import Organization
-from orders.models import Invoice, InvoiceStatus
+from orders.models import Payment
 from salesreps.models import OrganizationSalesRep
 
 
@@ -47,9 +47,10 @@ def generate_monthly_statements(today: str | None = None) -> int:
         reps = OrganizationSalesRep.objects.filter(organization=organization, active=True,
                                                    commission_plans__active=True).distinct()
         for rep in reps:
-            paid_in = Invoice.objects.filter(primary_sales_rep=rep, status=InvoiceStatus.PAID,
+            paid_in = Payment.objects.filter(invoice__order__sales_credits__sales_rep=rep,
                                              paid_on__range=(period_start, period_end))
-            currencies = {organization.currency_code} | set(paid_in.values_list("currency_code", flat=True).distinct())
+            currencies = {organization.currency_code} | set(
+                paid_in.values_list("invoice__currency_code", flat=True).distinct())
             for currency in sorted(currencies):
                 try:
                     statement = statement_start(rep=rep, period_start=period_start, period_end=period_end,

@@ -198,6 +198,30 @@ class Order(models.Model):
         return self.order_number
 
 
+class SalesCredit(models.Model):
+    """A rep credited with a share of an order's sales (§4 Sales credits). An order's shares add up
+    to exactly 1 (checked by the service that writes them all at once); left out, the order's
+    primary rep gets the whole."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="sales_credits")
+    sales_rep = models.ForeignKey(OrganizationSalesRep, on_delete=models.PROTECT, related_name="sales_credits")
+    share = models.DecimalField(max_digits=5, decimal_places=4)
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "sales_rep"], name="sales_credit_rep_once_per_order"),
+            models.UniqueConstraint(fields=["order", "position"], name="sales_credit_position_unique"),
+            models.CheckConstraint(condition=Q(share__gt=0, share__lte=1), name="sales_credit_share_0_to_1",
+                                   violation_error_message="A share is above 0 and at most 1."),
+        ]
+        indexes = [models.Index(fields=["sales_rep", "order"], name="sales_credit_by_rep")]
+
+    def __str__(self) -> str:
+        return f"{self.sales_rep.rep_number} × {self.share}"
+
+
 class OrderItem(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveIntegerField()
@@ -305,16 +329,23 @@ class InvoiceLine(models.Model):
 
 
 class Payment(models.Model):
+    """A payment of an invoice. Payments count in the order they were recorded (their pk), which is
+    how `Payments` lists them and how pay-on-collection shares are taken (§6). `paid_on` is the
+    organization-local day of `paid_at`, the day a payment's commission is dated by."""
+
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    public_id = models.UUIDField("PaymentId", default=uuid.uuid4, unique=True, editable=False)
     amount = models.DecimalField(**MONEY)
     paid_at = models.DateTimeField()
+    paid_on = models.DateField(editable=False)
     reference = models.CharField(max_length=128, blank=True)
     recorded_by = models.CharField(max_length=254)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
-        ordering = ["paid_at", "pk"]
+        ordering = ["pk"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_positive")]
+        indexes = [models.Index(fields=["invoice", "paid_on"], name="payment_by_invoice_and_day")]
 
     def __str__(self) -> str:
         return f"{self.amount} on {self.paid_at:%Y-%m-%d}"

@@ -1,8 +1,10 @@
+from decimal import Decimal
+
 from rest_framework import serializers
 
-from nymble.api.serializers import ApiSerializer, CurrencyField, MoneyField, OptionalTextField
+from nymble.api.serializers import ApiSerializer, CurrencyField, MoneyField, OptionalTextField, prefetched
 from nymble.identifiers import validate_identifier
-from orders.models import Channel, Invoice, InvoiceStatus, Order, OrderStatus, OrderType
+from orders.models import Channel, Invoice, InvoiceStatus, Order, OrderStatus, OrderType, SalesCredit
 
 MAX_QUANTITY = 1_000_000
 
@@ -15,6 +17,28 @@ class RepSerializer(ApiSerializer):
     LastName = serializers.CharField(source="last_name", read_only=True)
     Email = serializers.EmailField(source="email", read_only=True)
     PhoneNumber = serializers.CharField(source="phone_number", read_only=True)
+
+
+class SalesCreditSerializer(ApiSerializer):
+    """A rep credited with a share of the order's sales; on input `RepNumber` and `Share`."""
+
+    RepNumber = serializers.CharField(source="sales_rep.rep_number", max_length=64)
+    Share = serializers.DecimalField(source="share", max_digits=5, decimal_places=4, min_value=Decimal("0.0001"),
+                                     max_value=Decimal("1"), help_text="Above 0, at most 1, up to 4 decimals.")
+    FirstName = serializers.CharField(source="sales_rep.first_name", read_only=True)
+    LastName = serializers.CharField(source="sales_rep.last_name", read_only=True)
+    Email = serializers.EmailField(source="sales_rep.email", read_only=True)
+    PhoneNumber = serializers.CharField(source="sales_rep.phone_number", read_only=True)
+
+
+class SalesCreditsSerializer(ApiSerializer):
+    """The body of `PUT /api/orders/{orderId}/sales-credits`."""
+
+    SalesCredits = SalesCreditSerializer(many=True, allow_empty=False, max_length=50)
+
+
+def sales_credits_input(validated: list[dict]) -> list[dict]:
+    return [{"rep_number": credit["sales_rep"]["rep_number"], "share": credit["share"]} for credit in validated]
 
 
 class OrderCustomerSerializer(ApiSerializer):
@@ -57,6 +81,11 @@ class OrderSerializer(ApiSerializer):
     Terms = OptionalTextField(source="terms", max_length=32)
     PrimarySalesRep = RepSerializer(source="primary_sales_rep", required=False, allow_null=True)
     TakenBySalesRep = RepSerializer(source="taken_by_sales_rep", required=False, allow_null=True)
+    SalesCredits = SalesCreditSerializer(
+        source="sales_credits", many=True, required=False, allow_empty=False, max_length=50,
+        help_text="The reps credited with the order's sales and their shares (adding up to 1); admins only. "
+                  "Left out: the primary rep, whole.",
+    )
     Items = OrderItemSerializer(source="items", many=True, allow_empty=False, max_length=500)
     Subtotal = MoneyField(source="subtotal", read_only=True)
     ExternalId = OptionalTextField(source="external_id", max_length=128, validators=[validate_identifier])
@@ -84,6 +113,7 @@ class InvoiceLineSerializer(serializers.Serializer):
 
 
 class PaymentSerializer(ApiSerializer):
+    PaymentId = serializers.UUIDField(source="public_id", read_only=True)
     Amount = MoneyField(source="amount", max_digits=12)
     PaidAt = serializers.DateTimeField(source="paid_at", required=False)
     Reference = OptionalTextField(source="reference", max_length=128)
@@ -129,12 +159,13 @@ class InvoiceSerializer(ApiSerializer):
 
 
 ORDER_RELATED = ("price_tier", "primary_sales_rep__sales_rep__user", "taken_by_sales_rep__sales_rep__user")
+ORDER_PREFETCH = ("items", prefetched("sales_credits", SalesCredit.objects.select_related("sales_rep__sales_rep__user")))
 INVOICE_RELATED = ("order", "customer", "primary_sales_rep")
 INVOICE_PREFETCH = ("lines", "payments", "credit_memos__lines__invoice_line")
 
 
 def order_for_output(order: Order) -> Order:
-    return Order.objects.select_related(*ORDER_RELATED).prefetch_related("items").get(pk=order.pk)
+    return Order.objects.select_related(*ORDER_RELATED).prefetch_related(*ORDER_PREFETCH).get(pk=order.pk)
 
 
 def invoice_for_output(invoice: Invoice) -> Invoice:

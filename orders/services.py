@@ -38,6 +38,7 @@ from orders.models import (
     OrderType,
     Payment,
     Product,
+    SalesCredit,
 )
 from orders.catalog.pricing import price_at, price_breaks
 from salesreps.models import OrganizationSalesRep
@@ -191,6 +192,7 @@ def order_place(
     terms: str | None = None,
     primary_rep_number: str | None = None,
     taken_by_rep_number: str | None = None,
+    sales_credits: list[dict] | None = None,
     external_id: str | None = None,
     idempotency_key: str | None = None,
     fingerprint: str = "",
@@ -199,7 +201,8 @@ def order_place(
 
     A portal user orders for its own account as `Standard` at catalog prices; a rep for its own
     customers, recorded as `TakenBySalesRep` unless another rep is named, with the customer's
-    assigned rep as `PrimarySalesRep`; admins may name any rep and any price.
+    assigned rep as `PrimarySalesRep`; admins may name any rep and any price, and give the order's
+    `SalesCredits` (else the primary rep is credited whole).
     """
     replay = _replayed(organization, idempotency_key, external_id, fingerprint)
     if replay is not None:
@@ -225,6 +228,10 @@ def order_place(
     primary = _rep(organization, primary_rep_number, "PrimarySalesRep.RepNumber") or customer.sales_rep
     if actor.is_rep and primary is not None and primary.pk != customer.sales_rep_id:
         raise invalid("PrimarySalesRep.RepNumber", "A sales rep cannot give a customer's commission to another rep.")
+    if sales_credits is not None and not actor.is_admin:
+        raise invalid("SalesCredits", "Only admins give sales credits.")
+    credits = sales_credits_checked(organization=organization, credits=sales_credits) if sales_credits else (
+        [(primary, Decimal("1"))] if primary is not None else [])
     taken_by = _rep(organization, taken_by_rep_number, "TakenBySalesRep.RepNumber")
     if taken_by is None and actor.is_rep:
         taken_by = OrganizationSalesRep.objects.get(pk=actor.sales_rep_id)
@@ -260,7 +267,46 @@ def order_place(
         for line in lines:
             line.order = order
         OrderItem.objects.bulk_create(lines)
+        sales_credits_write(order=order, credits=credits)
     return order, True
+
+
+def sales_credits_checked(*, organization: Organization, credits: list[dict]) -> list[tuple]:
+    """(rep, share) pairs for §4's `SalesCredits`: every rep of the organization and active, each
+    once, each share above 0 with up to 4 decimals, the shares adding up to exactly 1."""
+    errors: dict[str, list[str]] = {}
+    numbers = [credit["rep_number"] for credit in credits]
+    reps = {rep.rep_number: rep for rep in OrganizationSalesRep.objects.filter(organization=organization,
+                                                                                rep_number__in=numbers)}
+    checked, seen = [], set()
+    for index, credit in enumerate(credits):
+        rep = reps.get(credit["rep_number"])
+        field = f"SalesCredits[{index}]"
+        if rep is None:
+            errors[f"{field}.RepNumber"] = [f"No sales rep '{credit['rep_number']}' in this organization."]
+        elif not rep.active:
+            errors[f"{field}.RepNumber"] = [f"Sales rep '{rep.rep_number}' is inactive."]
+        elif rep.pk in seen:
+            errors[f"{field}.RepNumber"] = [f"Sales rep '{rep.rep_number}' is credited twice."]
+        else:
+            seen.add(rep.pk)
+        share = credit["share"]
+        if not (Decimal("0") < share <= Decimal("1")) or share != share.quantize(Decimal("0.0001")):
+            errors[f"{field}.Share"] = ["A share is above 0, at most 1, with up to 4 decimals."]
+        checked.append((rep, share))
+    if not errors and sum(share for _, share in checked) != 1:
+        errors["SalesCredits"] = [f"The shares add up to {sum(s for _, s in checked)}, not 1."]
+    if errors:
+        raise serializers.ValidationError(errors)
+    return checked
+
+
+def sales_credits_write(*, order: Order, credits: list[tuple]) -> None:
+    """Replaces the order's credits with (rep, share) pairs, in the order given."""
+    SalesCredit.objects.filter(order=order).delete()
+    SalesCredit.objects.bulk_create(
+        [SalesCredit(order=order, sales_rep=rep, share=share, position=index) for index, (rep, share) in enumerate(credits)]
+    )
 
 
 def order_place_idempotent(**kwargs) -> tuple[Order, bool]:
@@ -356,7 +402,8 @@ def payment_record(*, invoice: Invoice, amount: Decimal, paid_at: datetime.datet
         paid_on = local_date(invoice.organization, paid_at)
     except OverflowError:  # 0001-01-01T00:00Z has no day in America/Chicago
         raise invalid("PaidAt", "Out of range in the organization's time zone.") from None
-    Payment.objects.create(invoice=invoice, amount=amount, paid_at=paid_at, reference=reference, recorded_by=actor_label)
+    Payment.objects.create(invoice=invoice, amount=amount, paid_at=paid_at, paid_on=paid_on, reference=reference,
+                           recorded_by=actor_label)
     invoice.amount_paid += amount
     if invoice.amount_paid == invoice.total:
         invoice.status = InvoiceStatus.PAID

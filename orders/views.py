@@ -17,6 +17,7 @@ from orders.models import Channel, Invoice, InvoiceStatus, Order, OrderStatus, O
 from orders.serializers import (
     INVOICE_PREFETCH,
     INVOICE_RELATED,
+    ORDER_PREFETCH,
     ORDER_RELATED,
     CreditMemoSerializer,
     InvoiceSerializer,
@@ -26,6 +27,7 @@ from orders.serializers import (
     PaymentSerializer,
     invoice_for_output,
     order_for_output,
+    sales_credits_input,
 )
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -110,7 +112,7 @@ class OrderViewSet(CustomerNestedMixin, mixins.ListModelMixin, mixins.RetrieveMo
                     "partial_update": ADMIN, "invoice": ADMIN}
 
     def get_queryset(self):
-        return super().get_queryset().select_related(*ORDER_RELATED).prefetch_related("items")
+        return super().get_queryset().select_related(*ORDER_RELATED).prefetch_related(*ORDER_PREFETCH)
 
     def get_serializer_class(self):
         return OrderCreateSerializer if self.action == "create" else OrderSerializer
@@ -143,6 +145,7 @@ class OrderViewSet(CustomerNestedMixin, mixins.ListModelMixin, mixins.RetrieveMo
             price_tier=tier, currency_code=data.get("currency_code"), terms=data.get("terms") or None,
             primary_rep_number=(data.get("primary_sales_rep") or {}).get("rep_number"),
             taken_by_rep_number=(data.get("taken_by_sales_rep") or {}).get("rep_number"),
+            sales_credits=sales_credits_input(data["sales_credits"]) if "sales_credits" in data else None,
             external_id=data.get("external_id") or None, idempotency_key=key,
             fingerprint=services.request_fingerprint(data),
         )

@@ -1,7 +1,9 @@
+from decimal import Decimal
+
 from rest_framework import serializers
 
+from commissions.models import AcceleratorMethod, CommissionBasis
 from nymble.api.serializers import ApiSerializer, CalendarDateField, MoneyField, OptionalTextField, RateField
-
 
 
 def patterns(source: str) -> serializers.ListField:
@@ -22,8 +24,20 @@ class MatchSerializer(ApiSerializer):
 class RuleSerializer(ApiSerializer):
     Priority = serializers.IntegerField(source="priority", min_value=-1_000_000, max_value=1_000_000)
     Name = serializers.CharField(source="name", max_length=200)
-    Rate = RateField(source="rate")
+    Rate = RateField(source="rate", required=False, allow_null=True,
+                     help_text="The rate this rule pays (0.05 = 5%); or give AmountPerUnit instead.")
+    AmountPerUnit = serializers.DecimalField(
+        source="amount_per_unit", max_digits=14, decimal_places=4, min_value=Decimal("0"), required=False,
+        allow_null=True, help_text="A fixed amount paid per unit sold; or give Rate instead.",
+    )
     Match = MatchSerializer(source="*", required=False)
+
+
+class AcceleratorSerializer(ApiSerializer):
+    From = serializers.DecimalField(source="from_attainment", max_digits=10, decimal_places=4, min_value=Decimal("0"),
+                                    help_text="An attainment (a fraction of Quota) from which the multiplier applies.")
+    Multiplier = serializers.DecimalField(source="multiplier", max_digits=10, decimal_places=4,
+                                          min_value=Decimal("0"))
 
 
 class CustomerOverrideSerializer(ApiSerializer):
@@ -45,6 +59,15 @@ class CommissionPlanSerializer(ApiSerializer):
     EffectiveEndDate = CalendarDateField(source="effective_end", required=False, allow_null=True)
     Rules = RuleSerializer(source="rules", many=True, required=False, max_length=200)
     CustomerOverrides = CustomerOverrideSerializer(source="overrides", many=True, required=False, max_length=500)
+    CommissionBasis = serializers.ChoiceField(
+        source="commission_basis", choices=CommissionBasis.choices, required=False,
+        help_text="Invoice: a line earns when its invoice is paid in full. Payment: every payment earns its share.",
+    )
+    Quota = MoneyField(source="quota", required=False, allow_null=True, min_value=Decimal("0.01"),
+                       help_text="The sales expected in one statement period, in the statement's currency.")
+    Accelerators = AcceleratorSerializer(source="accelerators", many=True, required=False, max_length=50)
+    AcceleratorMethod = serializers.ChoiceField(source="accelerator_method", choices=AcceleratorMethod.choices,
+                                                required=False)
     Active = serializers.BooleanField(source="active", required=False)
     CreatedAt = serializers.DateTimeField(source="created_at", read_only=True)
     UpdatedAt = serializers.DateTimeField(source="updated_at", read_only=True)

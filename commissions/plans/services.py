@@ -6,14 +6,25 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import serializers
 
-from commissions.engine import OverrideSpec, PlanSpec, RuleSpec, compile_plan
-from commissions.models import CommissionPlan, CommissionRule, CustomerOverride
+from commissions.engine import AcceleratorSpec, MultiplierSchedule, OverrideSpec, PlanSpec, RuleSpec, compile_plan
+from commissions.models import (
+    Accelerator,
+    AcceleratorMethod,
+    CommissionBasis,
+    CommissionPlan,
+    CommissionRule,
+    CustomerOverride,
+)
 from customers.models import Customer
 from nymble.api.problems import Conflict
 from nymble.models import Organization
 from salesreps.models import OrganizationSalesRep
 
-PLAN_FIELDS = ("name", "description", "default_rate", "effective_start", "effective_end")
+PLAN_FIELDS = ("name", "description", "default_rate", "effective_start", "effective_end", "commission_basis", "quota",
+               "accelerator_method")
+# What a PUT leaves out is reset to this.
+PLAN_RESET = {"description": "", "effective_start": None, "effective_end": None,
+              "commission_basis": CommissionBasis.INVOICE, "quota": None, "accelerator_method": AcceleratorMethod.MARGINAL}
 
 
 def _rule_errors(rules: list[dict], prefix: str) -> dict:
@@ -23,6 +34,8 @@ def _rule_errors(rules: list[dict], prefix: str) -> dict:
         if priority in seen:
             errors[f"{prefix}[{index}].Priority"] = [f"Priority {priority} is used by rule {seen[priority]} too."]
         seen.setdefault(priority, index)
+        if (rule.get("rate") is None) == (rule.get("amount_per_unit") is None):
+            errors[f"{prefix}[{index}].Rate"] = ["A rule pays either a Rate or an AmountPerUnit: give exactly one."]
         low, high = rule.get("min_line_amount"), rule.get("max_line_amount")
         if low is not None and high is not None and low > high:
             errors[f"{prefix}[{index}].Match.MaxLineAmount"] = ["Must be at least MinLineAmount."]
@@ -35,10 +48,23 @@ def _window_errors(start, end, prefix: str = "") -> dict:
     return {}
 
 
+def _accelerator_errors(accelerators: list[dict], quota) -> dict:
+    if not accelerators:
+        return {}
+    if quota is None:
+        return {"Accelerators": ["Accelerators need a Quota."]}
+    errors = {}
+    for index, (before, tier) in enumerate(zip(accelerators, accelerators[1:]), start=1):
+        if tier["from_attainment"] <= before["from_attainment"]:
+            errors[f"Accelerators[{index}].From"] = ["Each tier's From is above the one before it."]
+    return errors
+
+
 def _validated(organization: Organization, data: dict) -> dict:
     """Checks what the database cannot say in a field's name; returns overrides with their customers."""
     errors = {}
     errors.update(_rule_errors(data.get("rules", []), "Rules"))
+    errors.update(_accelerator_errors(data.get("accelerators", []), data.get("quota")))
     errors.update(_window_errors(data.get("effective_start"), data.get("effective_end")))
     overrides = data.get("overrides", [])
     numbers = {o["customer_number"] for o in overrides}
@@ -54,7 +80,11 @@ def _validated(organization: Organization, data: dict) -> dict:
     return customers
 
 
-def _write_children(plan: CommissionPlan, rules: list[dict] | None, overrides: list[dict] | None, customers: dict):
+def _write_children(plan: CommissionPlan, rules: list[dict] | None, overrides: list[dict] | None, customers: dict,
+                    accelerators: list[dict] | None = None):
+    if accelerators is not None:
+        plan.accelerators.all().delete()
+        Accelerator.objects.bulk_create(Accelerator(plan=plan, **tier) for tier in accelerators)
     if rules is not None:
         plan.rules.all().delete()
         CommissionRule.objects.bulk_create(CommissionRule(plan=plan, **rule) for rule in rules)
@@ -79,18 +109,19 @@ def sales_rep_by_global_id(organization: Organization, sales_rep_id) -> Organiza
 
 @transaction.atomic
 def plan_create(*, organization: Organization, sales_rep: OrganizationSalesRep, rules=None, overrides=None,
-                active: bool = False, **fields) -> CommissionPlan:
-    customers = _validated(organization, {**fields, "rules": rules or [], "overrides": overrides or []})
+                accelerators=None, active: bool = False, **fields) -> CommissionPlan:
+    customers = _validated(organization, {**fields, "rules": rules or [], "overrides": overrides or [],
+                                          "accelerators": accelerators or []})
     plan = CommissionPlan.objects.create(organization=organization, sales_rep=sales_rep,
                                          **{k: v for k, v in fields.items() if k in PLAN_FIELDS})
-    _write_children(plan, rules or [], overrides or [], customers)
+    _write_children(plan, rules or [], overrides or [], customers, accelerators or [])
     if active:
         plan = plan_set_active(plan=plan, active=True)
     return plan
 
 
 @transaction.atomic
-def plan_update(*, plan: CommissionPlan, replace: bool = False, rules=None, overrides=None,
+def plan_update(*, plan: CommissionPlan, replace: bool = False, rules=None, overrides=None, accelerators=None,
                 sales_rep: OrganizationSalesRep | None = None, **changes) -> CommissionPlan:
     """PATCH sets what is given (given rule or override lists replace the stored ones); PUT
     (`replace`) resets what it leaves out. Statements already approved or paid keep their lines."""
@@ -98,15 +129,18 @@ def plan_update(*, plan: CommissionPlan, replace: bool = False, rules=None, over
     if sales_rep is not None and sales_rep.pk != plan.sales_rep_id:
         raise serializers.ValidationError({"SalesRepId": ["A plan stays with its rep: create a new plan instead."]})
     if replace:
-        changes = {"description": "", "effective_start": None, "effective_end": None, **changes}
-        rules, overrides = rules or [], overrides or []
+        changes = {**PLAN_RESET, **changes}
+        rules, overrides, accelerators = rules or [], overrides or [], accelerators or []
     merged = {field: changes.get(field, getattr(plan, field)) for field in PLAN_FIELDS}
-    customers = _validated(plan.organization, {**merged, "rules": rules or [], "overrides": overrides or []})
+    tiers = accelerators if accelerators is not None else list(plan.accelerators.values("from_attainment",
+                                                                                          "multiplier"))
+    customers = _validated(plan.organization, {**merged, "rules": rules or [], "overrides": overrides or [],
+                                               "accelerators": tiers})
     for field in PLAN_FIELDS:
         setattr(plan, field, merged[field])
     plan.updated_at = timezone.now()
     plan.save()
-    _write_children(plan, rules, overrides, customers)
+    _write_children(plan, rules, overrides, customers, accelerators)
     return plan
 
 
@@ -136,7 +170,8 @@ def active_plan(sales_rep: OrganizationSalesRep) -> CommissionPlan | None:
 
 def _rule_spec(rule: CommissionRule) -> RuleSpec:
     return RuleSpec(
-        priority=rule.priority, name=rule.name, rate=rule.rate, sku_patterns=tuple(rule.sku_patterns),
+        priority=rule.priority, name=rule.name, rate=rule.rate, amount_per_unit=rule.amount_per_unit,
+        sku_patterns=tuple(rule.sku_patterns),
         product_name_patterns=tuple(rule.product_name_patterns), customer_numbers=tuple(rule.customer_numbers),
         min_line_amount=rule.min_line_amount, max_line_amount=rule.max_line_amount,
     )
@@ -159,3 +194,10 @@ def plan_spec(plan: CommissionPlan) -> PlanSpec:
 
 def plan_compiled(plan: CommissionPlan):
     return compile_plan(plan_spec(plan))
+
+
+def plan_schedule(plan: CommissionPlan) -> MultiplierSchedule:
+    """The plan's quota and accelerators as the engine's multiplier schedule."""
+    tiers = [AcceleratorSpec(from_attainment=a.from_attainment, multiplier=a.multiplier)
+             for a in plan.accelerators.all()]
+    return MultiplierSchedule(quota=plan.quota, accelerators=tiers, method=plan.accelerator_method)

@@ -13,7 +13,7 @@ from nymble.api.filters import BooleanParam
 from nymble.api.permissions import ADMIN_AND_REP
 from nymble.api.views import ScopedViewSet
 
-PLAN_PREFETCH = ("rules", "overrides__customer", "overrides__rules")
+PLAN_PREFETCH = ("rules", "accelerators", "overrides__customer", "overrides__rules")
 
 
 class HiddenFromPortalMixin:

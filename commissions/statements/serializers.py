@@ -38,11 +38,19 @@ class StatementGenerateSerializer(ApiSerializer):
     PeriodStart = serializers.DateField()
     PeriodEnd = serializers.DateField()
     CurrencyCode = CurrencyField(required=False, allow_null=True, help_text="Default: the organization's currency.")
+    IncludeEarlier = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Catch-up: also take the rep's lines dated before PeriodStart that are on no live statement.",
+    )
     # Read-only for that: an ApiSerializer refuses the keys it does not know (§3).
     CommissionStatementId = serializers.UUIDField(read_only=True)
     RepNumber = serializers.CharField(read_only=True)
     Status = StatementStatusField(read_only=True)
     Total = MoneyField(read_only=True)
+    SalesTotal = MoneyField(read_only=True)
+    Quota = MoneyField(read_only=True)
+    Attainment = serializers.DecimalField(max_digits=16, decimal_places=4, read_only=True)
+    LinesTotal = MoneyField(read_only=True)
     PaidAt = serializers.DateTimeField(read_only=True)
     PaymentReference = serializers.CharField(read_only=True)
     Failure = serializers.CharField(read_only=True)
@@ -85,9 +93,20 @@ class StatementEventSerializer(serializers.Serializer):
 class StatementLineSerializer(serializers.Serializer):
     Sku = serializers.CharField(source="sku")
     ProductName = serializers.CharField(source="product_name")
-    Quantity = serializers.IntegerField(source="quantity", help_text="Negative on a clawback line.")
-    LineAmount = MoneyField(source="line_amount", help_text="Quantity × Price; negative on a clawback line.")
-    Rate = RateField(source="rate")
+    LineDate = serializers.DateField(source="line_date", help_text="The org-local day of the PaidAt that earned it "
+                                                                   "(a clawback: the credit memo's CreditDate).")
+    Quantity = serializers.IntegerField(source="quantity", help_text="The invoice line's; negative on a clawback.")
+    LineAmount = MoneyField(source="line_amount", help_text="The rep's credited amount, or one payment's share of it; "
+                                                            "negative on a clawback line.")
+    Share = serializers.DecimalField(source="share", max_digits=5, decimal_places=4,
+                                     help_text="The rep's sales credit of the order.")
+    Rate = RateField(source="rate", allow_null=True, help_text="Null on a line paid per unit.")
+    AmountPerUnit = serializers.DecimalField(source="amount_per_unit", max_digits=14, decimal_places=4,
+                                             allow_null=True, help_text="Null on a line paid at a rate.")
+    Multiplier = serializers.DecimalField(source="multiplier", max_digits=16, decimal_places=6,
+                                          help_text="The accelerator multiplier, shown to 6 decimals (used exact).")
+    PaymentId = serializers.UUIDField(source="payment.public_id", allow_null=True,
+                                      help_text="The payment that earned this line (pay on collection); else null.")
     RateSource = serializers.CharField(source="rate_source")
     Commission = MoneyField(source="commission")
 
@@ -109,7 +128,12 @@ class StatementHeaderSerializer(serializers.Serializer):
     PeriodEnd = serializers.DateField(source="period_end")
     CurrencyCode = serializers.CharField(source="currency_code")
     Status = StatementStatusField(source="status")
-    Total = MoneyField(source="total", help_text="The sum of the lines' commissions.")
+    SalesTotal = MoneyField(source="sales_total", help_text="The sales lines' amounts (clawbacks do not count).")
+    Quota = MoneyField(source="quota", allow_null=True)
+    Attainment = serializers.DecimalField(source="attainment", max_digits=16, decimal_places=4, allow_null=True,
+                                          help_text="SalesTotal / Quota, 4 decimals; null without a quota.")
+    LinesTotal = MoneyField(source="lines_total", help_text="The sum of the lines' commissions.")
+    Total = MoneyField(source="total", help_text="LinesTotal plus the adjustments.")
     PaidAt = serializers.DateTimeField(source="paid_at", allow_null=True)
     PaymentReference = serializers.CharField(source="payment_reference")
     Failure = serializers.CharField(source="failure", help_text="Why the last generation failed (status Failed).")

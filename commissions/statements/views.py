@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 STATEMENT_PREFETCH = (
     Prefetch("entries", queryset=StatementEntry.objects.order_by("invoice_number", "pk")),
-    Prefetch("entries__lines", queryset=StatementLine.objects.order_by("pk")),
+    Prefetch("entries__lines", queryset=StatementLine.objects.select_related("payment").order_by("pk")),
     "events",
 )
 
@@ -157,7 +157,8 @@ class CommissionStatementViewSet(HiddenFromPortalMixin, mixins.ListModelMixin, S
         data = self.validated_input()
         rep = plans.sales_rep_by_global_id(self.organization, data["SalesRepId"])
         statement = statements.statement_start(rep=rep, period_start=data["PeriodStart"],
-                                               period_end=data["PeriodEnd"], currency_code=data.get("CurrencyCode"))
+                                               period_end=data["PeriodEnd"], currency_code=data.get("CurrencyCode"),
+                                               include_earlier=data.get("IncludeEarlier", False))
         try:
             enqueue_generation(statement, actor=self.actor)
         except Exception as exc:

@@ -226,7 +226,7 @@ def test_plan_list_query_count_is_constant(tenant, page_size, django_assert_max_
         rep = SalesRepFactory(organization=tenant.org, rep_number=f"R-{n}")
         create(tenant, SalesRepId=str(rep.sales_rep_id), Name=f"Plan {n}")
     api = tenant.admin_api
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert api.get("/api/commissions/plans", {"PageSize": page_size}).status_code == 200
 
 

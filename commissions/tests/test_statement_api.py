@@ -118,12 +118,16 @@ def test_generation_answers_201_with_entries_lines_and_events(tenant, sales):
     march, last_day = sales["march"]["InvoiceNumber"], sales["march_last_day"]["InvoiceNumber"]
     assert [(e["InvoiceNumber"], e["CustomerNumber"], e["Commission"]) for e in statement["Entries"]] == [
         (march, "CUST-0042", 13.23), (last_day, "CUST-0042", 0.70)]
+    whole = {"LineDate": "2026-03-10", "Share": 1, "AmountPerUnit": None, "Multiplier": 1, "PaymentId": None}
     assert statement["Entries"][0]["Lines"] == [
         {"Sku": "WDG-100-BLU", "ProductName": "Widget Blue", "Quantity": 3, "LineAmount": 55.50, "Rate": 0.15,
-         "RateSource": "Override CUST-0042: Rule: Acme widgets", "Commission": 8.33},
+         "RateSource": "Override CUST-0042: Rule: Acme widgets", "Commission": 8.33, **whole},
         {"Sku": "GAD-1", "ProductName": "Gadget", "Quantity": 7, "LineAmount": 69.93, "Rate": 0.07,
-         "RateSource": "Override CUST-0042: default", "Commission": 4.90},
+         "RateSource": "Override CUST-0042: default", "Commission": 4.90, **whole},
     ]
+    # 55.50 + 69.93 + 9.99 of sales; no quota, so no attainment
+    assert (statement["SalesTotal"], statement["LinesTotal"], statement["Quota"], statement["Attainment"]) == (
+        135.42, 13.93, None, None)
     [created] = statement["Events"]
     assert (created["Type"], created["Actor"]) == ("Created", tenant.admin.user.email)
     assert created["At"] and "3 line(s)" in created["Note"]
@@ -349,8 +353,8 @@ def test_list_shows_headers_with_filters_and_sorting(tenant, sales, generate):
     page = api.get(URL).json()
     assert page["TotalRecords"] == 4 and page["CurrentPage"] == 1 and page["TotalPages"] == 1
     assert set(page["Data"][0]) == {"CommissionStatementId", "SalesRepId", "RepNumber", "PeriodStart", "PeriodEnd",
-                                    "CurrencyCode", "Status", "Total", "PaidAt", "PaymentReference", "Failure",
-                                    "CreatedAt", "UpdatedAt"}  # no Entries in a list
+                                    "CurrencyCode", "Status", "SalesTotal", "Quota", "Attainment", "LinesTotal", "Total",
+                                    "PaidAt", "PaymentReference", "Failure", "CreatedAt", "UpdatedAt"}  # no Entries
     assert ids()[-1] == february["CommissionStatementId"]  # latest periods first
     assert ids(status="Approved") == of(february)
     assert ids(salesRepId=str(tenant.other_rep.sales_rep_id)) == of(priyas)

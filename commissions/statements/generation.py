@@ -1,0 +1,332 @@
+"""What a statement pays (§6): the rep's eligible earnings, rated, multiplied and written.
+
+Three passes, in the generator's one transaction:
+
+1. **Sales earnings.** Invoices credited to the rep (its `SalesCredits`) in the statement's
+   currency with a payment dated in range are read a chunk at a time with their lines, the
+   order's credits, the payments in recording order and the rep's live earnings of those lines.
+   Each line's credited amount, its mode (earned whole under `Invoice`; by payment shares under
+   `Payment`, or once any payment share of it is live; nothing more once it earned whole) and
+   its rating come from the pure engine. Lines go out in batches (COPY on PostgreSQL) at
+   multiplier 1.
+2. **Accelerators.** With a quota and tiers, the statement's sales lines are read back in §6's
+   order (date, invoice number, position, payment order) and given their multiplier and final
+   commission; without tiers this pass is skipped.
+3. **Clawbacks.** Credit-memo lines against lines commissioned to the rep, on no live statement
+   of the rep, at the rate (or amount per unit) and exact multiplier of the rep's latest live
+   line for the original — this statement's included, which is why they come last.
+
+Entries (one per invoice) and the statement's totals are sums taken by the database at the end.
+"""
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, Length
+
+from commissions import engine
+from commissions.models import CommissionBasis, CommissionPlan, CommissionStatement, StatementEntry, StatementLine
+from orders.models import CreditMemoLine, Invoice, InvoiceLine, InvoiceStatus, Payment, SalesCredit
+
+BATCH = 5000
+INVOICES_PER_CHUNK = 500
+ZERO = Decimal("0.00")
+LINE_COLUMNS = (
+    "statement_id", "entry_id", "sales_rep_id", "invoice_line_id", "payment_id", "credit_memo_line_id", "live",
+    "line_date", "sku", "product_name", "quantity", "line_amount", "share", "rate", "amount_per_unit", "rate_source",
+    "multiplier", "multiplier_numerator", "multiplier_denominator", "commission",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The days a statement takes lines from: its period, or everything up to its end (catch-up)."""
+
+    start: datetime.date | None
+    end: datetime.date
+
+    @classmethod
+    def of(cls, statement: CommissionStatement) -> Window:
+        return cls(None if statement.include_earlier else statement.period_start, statement.period_end)
+
+    def __contains__(self, day: datetime.date | None) -> bool:
+        return day is not None and (self.start is None or self.start <= day) and day <= self.end
+
+    def q(self, field: str) -> Q:
+        q = Q(**{f"{field}__lte": self.end})
+        return q & Q(**{f"{field}__gte": self.start}) if self.start else q
+
+
+class StatementLines:
+    """Statement lines waiting to be written, and the entries they belong to."""
+
+    def __init__(self, statement: CommissionStatement):
+        self.statement = statement
+        self.entries: dict[object, StatementEntry] = {
+            e.invoice_id: e for e in StatementEntry.objects.filter(statement=statement)
+        }
+        self.new_entries: list[StatementEntry] = []
+        self.rows: list[list] = []
+
+    def entry_for(self, invoice_id, invoice_number: str, customer_number: str) -> StatementEntry:
+        entry = self.entries.get(invoice_id)
+        if entry is None:
+            entry = self.entries[invoice_id] = StatementEntry(
+                statement=self.statement, invoice_id=invoice_id, invoice_number=invoice_number,
+                customer_number=customer_number, commission=ZERO,
+            )
+            self.new_entries.append(entry)
+        return entry
+
+    def add(self, entry: StatementEntry, **values) -> None:
+        self.rows.append([entry, values])
+        if len(self.rows) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.new_entries:
+            StatementEntry.objects.bulk_create(self.new_entries, batch_size=BATCH)
+            self.new_entries = []
+        if not self.rows:
+            return
+        rows = []
+        for entry, values in self.rows:
+            values.update(statement_id=self.statement.pk, entry_id=entry.pk, sales_rep_id=self.statement.sales_rep_id,
+                          live=True)
+            rows.append(tuple(values.get(column) for column in LINE_COLUMNS))
+        _copy(StatementLine._meta.db_table, LINE_COLUMNS, rows)
+        self.rows = []
+
+
+def _copy(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        StatementLine.objects.bulk_create([StatementLine(**dict(zip(columns, row))) for row in rows], batch_size=500)
+
+
+def _storage(multiplier) -> dict:
+    numerator, denominator = engine.multiplier_to_storage(multiplier)
+    return {"multiplier": engine.display_multiplier(multiplier), "multiplier_numerator": numerator,
+            "multiplier_denominator": denominator}
+
+
+
+
+# ---------------------------------------------------------------- pass 1: sales earnings
+
+
+def _candidate_invoices(statement: CommissionStatement, window: Window) -> list:
+    paid_in_window = Payment.objects.filter(window.q("paid_on"), invoice_id=OuterRef("pk"))
+    return list(
+        Invoice.objects.filter(
+            organization_id=statement.organization_id, currency_code=statement.currency_code,
+            order__sales_credits__sales_rep_id=statement.sales_rep_id,
+        )
+        .filter(Exists(paid_in_window))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def write_sales_lines(statement: CommissionStatement, plan: CommissionPlan, compiled: engine.CompiledPlan,
+                      lines: StatementLines) -> None:
+    """Pass 1 (see the module docstring)."""
+    rep_id, window = statement.sales_rep_id, Window.of(statement)
+    by_payment = plan.commission_basis == CommissionBasis.PAYMENT
+    one = _storage(1)
+    rate = compiled.rate
+    for chunk in _chunks(_candidate_invoices(statement, window), INVOICES_PER_CHUNK):
+        invoices = {
+            row[0]: row for row in Invoice.objects.filter(pk__in=chunk).values_list(
+                "pk", "invoice_number", "customer__customer_number", "status", "paid_on", "total", "order_id")
+        }
+        credits = defaultdict(list)
+        for order_id, sales_rep_id, share in SalesCredit.objects.filter(
+                order_id__in=[row[6] for row in invoices.values()]).order_by("order_id", "position").values_list(
+                "order_id", "sales_rep_id", "share"):
+            credits[order_id].append((sales_rep_id, share))
+        payments = defaultdict(list)
+        for invoice_id, pk, amount, paid_on in Payment.objects.filter(invoice_id__in=chunk).order_by(
+                "invoice_id", "pk").values_list("invoice_id", "pk", "amount", "paid_on"):
+            payments[invoice_id].append((pk, amount, paid_on))
+        earned = defaultdict(set)
+        for line_id, payment_id in StatementLine.objects.filter(
+                live=True, sales_rep_id=rep_id, invoice_line__invoice_id__in=chunk).values_list(
+                "invoice_line_id", "payment_id"):
+            earned[line_id].add(payment_id)
+        for invoice_id, line_id, sku, name, quantity, whole, position in InvoiceLine.objects.filter(
+                invoice_id__in=chunk).order_by("invoice_id", "position").values_list(
+                "invoice_id", "pk", "sku", "product_name", "quantity", "line_total", "position"):
+            _, number, customer, status, paid_on, total, order_id = invoices[invoice_id]
+            order_credits = credits[order_id]
+            index = next((i for i, (rep, _) in enumerate(order_credits) if rep == rep_id), None)
+            if index is None:
+                continue
+            share = order_credits[index][1]
+            credited = engine.credited_amounts(whole, [s for _, s in order_credits])[index]
+            prior = earned.get(line_id, ())
+            if None in prior:
+                continue  # earned whole: done
+            if prior or by_payment:  # began by payments: finishes by payments
+                invoice_payments = payments[invoice_id]
+                parts = engine.payment_shares(credited, total, [amount for _, amount, _ in invoice_payments])
+                earnings = [(amount, day, pk) for (pk, _, day), amount in zip(invoice_payments, parts)
+                            if amount and pk not in prior and day in window]
+            elif status == InvoiceStatus.PAID and paid_on in window:
+                earnings = [(credited, paid_on, None)]
+            else:
+                earnings = []
+            for amount, day, payment_id in earnings:
+                rating = rate(sku, name, customer, whole, day)
+                if rating is None:
+                    continue  # outside the plan's window: left out, stays eligible
+                lines.add(
+                    lines.entry_for(invoice_id, number, customer),
+                    invoice_line_id=line_id, payment_id=payment_id, line_date=day, sku=sku, product_name=name,
+                    quantity=quantity, line_amount=amount, share=share, rate=rating.rate,
+                    amount_per_unit=rating.amount_per_unit, rate_source=rating.source, **one,
+                    commission=engine.line_commission(rating, line_amount=amount, quantity=quantity,
+                                                      whole_amount=whole, share=share),
+                )
+    lines.flush()
+
+
+# ---------------------------------------------------------------- pass 2: accelerators
+
+
+def apply_accelerators(statement: CommissionStatement, schedule: engine.MultiplierSchedule) -> None:
+    """Pass 2: each sales line's multiplier and final commission, in §6's order."""
+    if not schedule.thresholds:
+        return
+    rows = (
+        StatementLine.objects.filter(statement=statement, credit_memo_line__isnull=True)
+        .annotate(number_length=Length("entry__invoice_number"))
+        .order_by("line_date", "number_length", "entry__invoice_number", "invoice_line__position",
+                  F("payment_id").asc(nulls_first=True))
+        .values_list("pk", "line_amount", "quantity", "share", "rate", "amount_per_unit", "rate_source",
+                     "invoice_line__line_total")
+    )
+    if schedule.method == engine.RETROACTIVE:
+        total = rows.aggregate(total=Coalesce(Sum("line_amount"), ZERO))["total"]
+        fixed = schedule.retroactive(total)
+    updates, s0 = [], Decimal(0)
+    for pk, amount, quantity, share, rate, per_unit, source, whole in rows.iterator(chunk_size=BATCH):
+        multiplier = fixed if schedule.method == engine.RETROACTIVE else schedule.marginal(s0, amount)
+        s0 += amount
+        rating = engine.Rating(rate, source, per_unit)
+        stored = _storage(multiplier)
+        updates.append((pk, stored["multiplier"], stored["multiplier_numerator"], stored["multiplier_denominator"],
+                        engine.line_commission(rating, line_amount=amount, quantity=quantity, whole_amount=whole,
+                                               share=share, multiplier=multiplier)))
+        if len(updates) >= BATCH:
+            _update_lines(updates)
+            updates = []
+    _update_lines(updates)
+
+
+def _update_lines(updates: list[tuple]) -> None:
+    if not updates:
+        return
+    columns = ("id", "multiplier", "multiplier_numerator", "multiplier_denominator", "commission")
+    if connection.vendor == "postgresql":
+        table = f"multipliers_{uuid.uuid4().hex}"
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE TEMPORARY TABLE {table} (id bigint, multiplier numeric, multiplier_numerator "
+                           f"numeric, multiplier_denominator numeric, commission numeric) ON COMMIT DROP")
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in updates:
+                    copy.write_row(row)
+            lines = StatementLine._meta.db_table
+            cursor.execute(
+                f"UPDATE {lines} l SET multiplier = t.multiplier, multiplier_numerator = t.multiplier_numerator, "
+                f"multiplier_denominator = t.multiplier_denominator, commission = t.commission "
+                f"FROM {table} t WHERE l.id = t.id"
+            )
+            cursor.execute(f"DROP TABLE {table}")
+    else:
+        objects = [StatementLine(pk=pk, multiplier=m, multiplier_numerator=n, multiplier_denominator=d, commission=c)
+                   for pk, m, n, d, c in updates]
+        StatementLine.objects.bulk_update(objects, list(columns[1:]), batch_size=500)
+
+
+# ---------------------------------------------------------------- pass 3: clawbacks
+
+
+def write_clawbacks(statement: CommissionStatement, lines: StatementLines) -> None:
+    """Pass 3: returns of lines commissioned to the rep. A month's returns for one rep are few."""
+    rep_id, window = statement.sales_rep_id, Window.of(statement)
+    original = StatementLine.objects.filter(
+        invoice_line_id=OuterRef("invoice_line_id"), sales_rep_id=rep_id, live=True,
+    ).order_by("-line_date", F("payment_id").desc(nulls_last=True))
+    rows = list(
+        CreditMemoLine.objects.filter(
+            window.q("credit_memo__credit_date"),
+            credit_memo__invoice__currency_code=statement.currency_code,
+            credit_memo__invoice__organization_id=statement.organization_id,
+        )
+        .filter(Exists(original))
+        .exclude(Exists(StatementLine.objects.filter(credit_memo_line_id=OuterRef("pk"), sales_rep_id=rep_id,
+                                                     live=True)))
+        .annotate(**{f"original_{field}": Subquery(original.values(field)[:1]) for field in (
+            "rate", "amount_per_unit", "rate_source", "multiplier_numerator", "multiplier_denominator", "share")})
+        .order_by("credit_memo__invoice_id", "credit_memo__credit_date", "pk")
+        .values_list("credit_memo__invoice_id", "credit_memo__invoice__invoice_number",
+                     "credit_memo__invoice__customer__customer_number", "credit_memo__invoice__order_id", "pk",
+                     "invoice_line__sku", "invoice_line__product_name", "quantity", "price",
+                     "credit_memo__credit_date", "original_rate", "original_amount_per_unit", "original_rate_source",
+                     "original_multiplier_numerator", "original_multiplier_denominator", "original_share")
+    )
+    if not rows:
+        return
+    credits = defaultdict(list)
+    for order_id, sales_rep_id, share in SalesCredit.objects.filter(
+            order_id__in={row[3] for row in rows}).order_by("order_id", "position").values_list(
+            "order_id", "sales_rep_id", "share"):
+        credits[order_id].append((sales_rep_id, share))
+    for (invoice_id, number, customer, order_id, pk, sku, name, quantity, price, day, rate, per_unit, source,
+         numerator, denominator, share) in rows:
+        order_credits = credits[order_id]
+        index = next(i for i, (rep, _) in enumerate(order_credits) if rep == rep_id)
+        returned = engine.credited_amounts(quantity * price, [s for _, s in order_credits])[index]
+        multiplier = engine.multiplier_from_storage(numerator, denominator)
+        rating = engine.Rating(rate, source, per_unit)
+        lines.add(
+            lines.entry_for(invoice_id, number, customer),
+            credit_memo_line_id=pk, line_date=day, sku=sku, product_name=name, quantity=-quantity,
+            line_amount=-returned, share=share, rate=rate, amount_per_unit=per_unit,
+            rate_source=f"Clawback ({source})", **_storage(multiplier),
+            commission=engine.clawback_commission(rating, line_amount=returned, quantity=quantity, price=price,
+                                                  share=share, multiplier=multiplier),
+        )
+    lines.flush()
+
+
+# ---------------------------------------------------------------- totals
+
+
+def statement_totals(statement: CommissionStatement) -> tuple[Decimal, Decimal]:
+    """Each entry's commission and the statement's (lines total, sales total), summed by the database."""
+    by_entry = StatementLine.objects.filter(entry_id=OuterRef("pk")).values("entry_id").annotate(
+        total=Sum("commission")).values("total")
+    StatementEntry.objects.filter(statement=statement).update(commission=Coalesce(Subquery(by_entry), ZERO))
+    totals = StatementLine.objects.filter(statement=statement).aggregate(
+        lines=Coalesce(Sum("commission"), ZERO),
+        sales=Coalesce(Sum("line_amount", filter=Q(credit_memo_line__isnull=True)), ZERO),
+    )
+    cent = Decimal("0.01")  # SQLite's sums come back with more places
+    return totals["lines"].quantize(cent), totals["sales"].quantize(cent)
