@@ -151,8 +151,10 @@ def write_sales_lines(statement: CommissionStatement, plan: CommissionPlan, comp
     one = _storage(1)
     rate = compiled.rate
     for chunk in _chunks(_candidate_invoices(statement, window), INVOICES_PER_CHUNK):
+        # Locked (no-key) so that replacing an order's credits waits for this statement, and the reverse.
         invoices = {
-            row[0]: row for row in Invoice.objects.filter(pk__in=chunk).values_list(
+            row[0]: row for row in Invoice.objects.filter(pk__in=chunk).order_by("pk").select_for_update(
+                no_key=True).values_list(
                 "pk", "invoice_number", "customer__customer_number", "status", "paid_on", "total", "order_id")
         }
         credits = defaultdict(list)

@@ -15,10 +15,12 @@ from rest_framework import serializers
 from rest_framework.exceptions import APIException
 
 from commissions.engine import attainment
-from commissions.models import CommissionStatement, EventType, StatementEvent, StatementStatus
+from commissions.models import CommissionStatement, EventType, StatementEvent, StatementLine, StatementStatus
 from commissions.plans.services import active_plan, plan_compiled, plan_schedule
 from commissions.statements import generation
 from nymble.api.problems import Conflict
+from orders.models import Invoice, Order
+from orders.services import sales_credits_checked, sales_credits_write
 from salesreps.models import OrganizationSalesRep
 
 
@@ -175,6 +177,23 @@ def statement_void(*, statement: CommissionStatement, actor: str, note: str = ""
     statement.lines.update(live=False)
     _event(statement, EventType.VOIDED, actor, note)
     return statement
+
+
+# ---------------------------------------------------------------- sales credits
+
+
+@transaction.atomic
+def sales_credits_replace(*, order: Order, credits: list[dict]) -> Order:
+    """Replaces an order's `SalesCredits` (§4) while no line of its invoice is on a statement that
+    is not void (409 after: what was paid was paid by the old shares). The invoice's row lock makes
+    a generation reading these credits and this replacement take turns."""
+    order = Order.objects.select_for_update().select_related("organization").get(pk=order.pk)
+    invoice = Invoice.objects.select_for_update().filter(order=order).first()
+    if invoice is not None and StatementLine.objects.filter(live=True, invoice_line__invoice=invoice).exists():
+        raise Conflict(f"Lines of {invoice.invoice_number} are on a commission statement: void it first to change "
+                       "the credits.", errors={"SalesCredits": ["Commissioned already."]})
+    sales_credits_write(order=order, credits=sales_credits_checked(organization=order.organization, credits=credits))
+    return order
 
 
 # ---------------------------------------------------------------- the schedule

@@ -2,6 +2,7 @@
 from django.urls import path
 
 from commissions.statements.views import CommissionStatementViewSet as Statements
+from commissions.statements.views import OrderSalesCreditsViewSet
 
 statement = "commissions/statements/<str:statement_id>"
 
@@ -13,4 +14,5 @@ urlpatterns = [
     path(f"{statement}/mark-paid", Statements.as_view({"post": "mark_paid"}, detail=True)),
     path(f"{statement}/void", Statements.as_view({"post": "void"}, detail=True)),
     path(f"{statement}/export.csv", Statements.as_view({"get": "export"}, detail=True)),
+    path("orders/<str:order_id>/sales-credits", OrderSalesCreditsViewSet.as_view({"put": "update"}, detail=True)),
 ]

@@ -20,6 +20,8 @@ from commissions.plans import services as plans
 from commissions.statements import services as statements
 from commissions.statements.exports import statement_csv_response
 from commissions.models import CommissionStatement, StatementEntry, StatementLine, StatementStatus
+from orders.models import Order
+from orders.serializers import OrderSerializer, SalesCreditsSerializer, order_for_output, sales_credits_input
 from commissions.statements.serializers import (
     GenerationStartedSerializer,
     MarkPaidSerializer,
@@ -33,7 +35,7 @@ from commissions.plans.views import HiddenFromPortalMixin
 from nymble.api.filters import SearchFilter, SortFilter
 from nymble.api.json import DecimalJSONRenderer
 from nymble.api.pagination import query_param
-from nymble.api.permissions import ADMIN_AND_REP
+from nymble.api.permissions import ADMIN, ADMIN_AND_REP
 from nymble.api.views import ScopedViewSet
 
 logger = logging.getLogger(__name__)
@@ -216,3 +218,25 @@ class CommissionStatementViewSet(HiddenFromPortalMixin, mixins.ListModelMixin, S
     )
     def export(self, request, statement_id):
         return statement_csv_response(self.get_object())
+
+
+class OrderSalesCreditsViewSet(ScopedViewSet):
+    """`PUT /api/orders/{orderId}/sales-credits`: a commissions rule (credits are fixed once commissioned),
+    so it lives here rather than in orders."""
+
+    model = Order
+    serializer_class = SalesCreditsSerializer
+    lookup_url_kwarg = "order_id"
+    action_roles = {"update": ADMIN}
+
+    @extend_schema(
+        summary="Replace an order's sales credits",
+        description="Admins only. The shares add up to exactly 1, each rep once, every rep active. 409 once a "
+                    "line of the order's invoice is on a statement that is not Void.",
+        request=SalesCreditsSerializer, responses={200: OrderSerializer},
+    )
+    def update(self, request, order_id):
+        order = self.get_object()
+        data = self.validated_input()
+        order = statements.sales_credits_replace(order=order, credits=sales_credits_input(data["SalesCredits"]))
+        return Response(OrderSerializer(order_for_output(order)).data)
