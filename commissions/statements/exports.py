@@ -44,7 +44,7 @@ def statement_csv_rows(statement: CommissionStatement) -> Iterator[str]:
     )
     for invoice, customer, sku, name, quantity, amount, rate, source, commission in rows.iterator(chunk_size=CHUNK):
         yield writer.writerow((_text(invoice), _text(customer), _text(sku), _text(name), quantity, f"{amount:.2f}",
-                               f"{rate:.4f}", _text(source), f"{commission:.2f}"))
+                               "" if rate is None else f"{rate:.4f}", _text(source), f"{commission:.2f}"))
 
 
 def statement_csv_filename(statement: CommissionStatement) -> str:

@@ -378,3 +378,16 @@ def test_clawbacks_and_returns_stay_out_of_the_sales_total_and_use_the_original_
     # 200.00 back at 0.10 × the original exact 1.5625 = 31.25
     assert (clawback["LineAmount"], clawback["Multiplier"], clawback["Commission"]) == (-200.00, 1.5625, -31.25)
     assert april["SalesTotal"] == 0 and april["LinesTotal"] == -31.25 and april["Total"] == -31.25
+
+
+def test_per_unit_lines_export_and_print_without_a_rate(shop, staff_client):
+    plan(shop, Rules=[{"Priority": 1, "Name": "Pens", "AmountPerUnit": "0.25", "Match": {"SkuPatterns": ["PEN-*"]}}])
+    invoice = order(shop, [("PEN-1", 10)])
+    pay(shop, invoice, "10.00", "2026-03-20T12:00:00-05:00")
+    made = statement(shop, shop.rep, *MARCH)
+    exported = shop.admin_api.get(f"{STATEMENTS}/{made['CommissionStatementId']}/export.csv")
+    assert exported.status_code == 200
+    row = b"".join(exported.streaming_content).decode().splitlines()[1].split(",")
+    assert (row[6], row[7], row[8]) == ("", "Rule: Pens", "2.50")
+    printed = staff_client.get(f"/admin/commissions/commissionstatement/{made['CommissionStatementId']}/print/")
+    assert printed.status_code == 200 and b"0.2500/unit" in printed.content
