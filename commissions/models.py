@@ -213,7 +213,8 @@ class CommissionStatement(models.Model):
     quota = models.DecimalField(**MONEY, null=True, blank=True)
     attainment = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
     lines_total = models.DecimalField(**MONEY, default=0)
-    total = models.DecimalField(**MONEY, default=0)
+    adjustments_total = models.DecimalField(**MONEY, default=0)
+    total = models.DecimalField(**MONEY, default=0, help_text="LinesTotal + AdjustmentsTotal.")
     paid_at = models.DateTimeField(null=True, blank=True)
     payment_reference = models.CharField(max_length=128, blank=True)
     failure = models.TextField(blank=True, help_text="Why the last generation failed.")
@@ -303,9 +304,62 @@ class StatementLine(models.Model):
         ]
 
 
+class StatementAdjustment(models.Model):
+    """A signed amount staff add to a Draft by hand (a bonus, a correction, a deduction), with its reason."""
+
+    id = models.UUIDField("AdjustmentId", primary_key=True, default=uuid.uuid4, editable=False)
+    statement = models.ForeignKey(CommissionStatement, on_delete=models.CASCADE, related_name="adjustments")
+    amount = models.DecimalField(**MONEY)
+    reason = models.CharField(max_length=500)
+    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    invoice_number = models.CharField(max_length=20, blank=True)
+    actor = models.CharField(max_length=254)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="adjustment_not_zero",
+                                              violation_error_message="An adjustment is not 0.")]
+
+    def __str__(self) -> str:
+        return f"{self.amount:+} {self.reason}"
+
+
+class DisputeStatus(models.TextChoices):
+    OPEN = "Open"
+    RESOLVED = "Resolved"
+
+
+class StatementDispute(models.Model):
+    """A rep's question about its statement (a line, an invoice, a SKU); approval and payment wait
+    for it to be resolved."""
+
+    id = models.UUIDField("DisputeId", primary_key=True, default=uuid.uuid4, editable=False)
+    statement = models.ForeignKey(CommissionStatement, on_delete=models.CASCADE, related_name="disputes")
+    status = models.CharField(max_length=16, choices=DisputeStatus.choices, default=DisputeStatus.OPEN)
+    note = models.TextField()
+    invoice_number = models.CharField(max_length=20, blank=True)
+    sku = models.CharField(max_length=64, blank=True)
+    raised_by = models.CharField(max_length=254)
+    raised_at = models.DateTimeField(default=timezone.now)
+    resolution = models.TextField(blank=True)
+    resolved_by = models.CharField(max_length=254, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["raised_at", "pk"]
+        indexes = [models.Index(fields=["status"], name="dispute_by_status")]
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.note[:60]}"
+
+
 class EventType(models.TextChoices):
     CREATED = "Created"
     RECALCULATED = "Recalculated"
+    ADJUSTED = "Adjusted"
+    DISPUTED = "Disputed"
+    DISPUTE_RESOLVED = "DisputeResolved"
     APPROVED = "Approved"
     PAID = "Paid"
     VOIDED = "Voided"

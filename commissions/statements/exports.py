@@ -2,8 +2,9 @@
 million-line statement never sits in memory (the API's export.csv and the admin's export).
 
 The file has exactly the nine columns of the header and nothing else: no total row, no comment.
-The Commission column sums to the statement's Total to the cent (Total is the sum of the rounded
-line commissions), so a spreadsheet's SUM reconciles with the statement.
+After the lines come the adjustments, one row each (`RateSource` "Adjustment: <reason>", the amount
+as `Commission`), so the Commission column sums to the statement's Total to the cent and a
+spreadsheet's SUM reconciles with the statement. `payouts.csv` is one row per statement.
 """
 import csv
 import datetime
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 
 from django.http import StreamingHttpResponse
 
-from commissions.models import CommissionStatement, StatementLine
+from commissions.models import CommissionStatement, StatementAdjustment, StatementLine
 
 COLUMNS = ("InvoiceNumber", "CustomerNumber", "Sku", "ProductName", "Quantity", "LineAmount", "Rate", "RateSource",
            "Commission")
@@ -45,6 +46,31 @@ def statement_csv_rows(statement: CommissionStatement) -> Iterator[str]:
     for invoice, customer, sku, name, quantity, amount, rate, source, commission in rows.iterator(chunk_size=CHUNK):
         yield writer.writerow((_text(invoice), _text(customer), _text(sku), _text(name), quantity, f"{amount:.2f}",
                                "" if rate is None else f"{rate:.4f}", _text(source), f"{commission:.2f}"))
+    for invoice, reason, amount in StatementAdjustment.objects.filter(statement_id=statement.pk).order_by(
+            "at", "pk").values_list("invoice_number", "reason", "amount"):
+        yield writer.writerow((_text(invoice), "", "", "", "", "", "", _text(f"Adjustment: {reason}"), f"{amount:.2f}"))
+
+
+PAYOUT_COLUMNS = ("RepNumber", "FirstName", "LastName", "Email", "PeriodStart", "PeriodEnd", "CurrencyCode", "Status",
+                  "LinesTotal", "AdjustmentsTotal", "Total", "CommissionStatementId")
+
+
+def payouts_csv_response(statements) -> StreamingHttpResponse:
+    """One row per statement, what a payroll import needs."""
+
+    def rows():
+        writer = csv.writer(_Echo())
+        yield writer.writerow(PAYOUT_COLUMNS)
+        for s in statements.select_related("sales_rep__sales_rep__user").order_by("sales_rep__rep_number",
+                                                                                   "period_start", "currency_code"):
+            rep = s.sales_rep
+            yield writer.writerow((_text(rep.rep_number), _text(rep.first_name), _text(rep.last_name), _text(rep.email),
+                                   s.period_start, s.period_end, s.currency_code, s.status, f"{s.lines_total:.2f}",
+                                   f"{s.adjustments_total:.2f}", f"{s.total:.2f}", s.pk))
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="payouts.csv"'
+    return response
 
 
 def statement_csv_filename(statement: CommissionStatement) -> str:

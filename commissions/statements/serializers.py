@@ -4,7 +4,7 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 
-from commissions.models import StatementStatus
+from commissions.models import DisputeStatus, StatementStatus
 from nymble.api.serializers import ApiSerializer, CurrencyField, MoneyField, OptionalTextField, RateField
 
 
@@ -51,6 +51,9 @@ class StatementGenerateSerializer(ApiSerializer):
     Quota = MoneyField(read_only=True)
     Attainment = serializers.DecimalField(max_digits=16, decimal_places=4, read_only=True)
     LinesTotal = MoneyField(read_only=True)
+    AdjustmentsTotal = MoneyField(read_only=True)
+    Adjustments = serializers.ListField(read_only=True)
+    Disputes = serializers.ListField(read_only=True)
     PaidAt = serializers.DateTimeField(read_only=True)
     PaymentReference = serializers.CharField(read_only=True)
     Failure = serializers.CharField(read_only=True)
@@ -74,6 +77,50 @@ class NoteSerializer(ApiSerializer):
 class MarkPaidSerializer(NoteSerializer):
     PaidAt = serializers.DateTimeField(required=False, allow_null=True, help_text="Default: now.")
     Reference = OptionalTextField(max_length=128, help_text="The payment's reference (a payroll run, a transfer).")
+
+
+class AdjustmentRequestSerializer(ApiSerializer):
+    Amount = MoneyField(help_text="Signed: a bonus or a correction up, a deduction down; not 0.")
+    Reason = serializers.CharField(max_length=500)
+    InvoiceNumber = OptionalTextField(max_length=20, help_text="The invoice it concerns, if one.")
+
+
+class AdjustmentSerializer(serializers.Serializer):
+    AdjustmentId = serializers.UUIDField(source="id")
+    Amount = MoneyField(source="amount")
+    Reason = serializers.CharField(source="reason")
+    InvoiceNumber = serializers.CharField(source="invoice_number")
+    Actor = serializers.CharField(source="actor")
+    At = serializers.DateTimeField(source="at")
+
+
+class DisputeRequestSerializer(ApiSerializer):
+    Note = serializers.CharField(max_length=2000, help_text="What looks wrong.")
+    InvoiceNumber = OptionalTextField(max_length=20)
+    Sku = OptionalTextField(max_length=64)
+
+
+class ResolveRequestSerializer(ApiSerializer):
+    Resolution = serializers.CharField(max_length=2000)
+
+
+class DisputeSerializer(serializers.Serializer):
+    DisputeId = serializers.UUIDField(source="id")
+    Status = serializers.ChoiceField(source="status", choices=DisputeStatus.choices)
+    Note = serializers.CharField(source="note")
+    InvoiceNumber = serializers.CharField(source="invoice_number")
+    Sku = serializers.CharField(source="sku")
+    RaisedBy = serializers.CharField(source="raised_by")
+    RaisedAt = serializers.DateTimeField(source="raised_at")
+    Resolution = serializers.CharField(source="resolution")
+    ResolvedBy = serializers.CharField(source="resolved_by")
+    ResolvedAt = serializers.DateTimeField(source="resolved_at", allow_null=True)
+
+
+class BulkMarkPaidSerializer(ApiSerializer):
+    CommissionStatementIds = serializers.ListField(child=serializers.UUIDField(), allow_empty=False, max_length=1000)
+    PaidAt = serializers.DateTimeField(required=False, allow_null=True, help_text="Default: now.")
+    Reference = OptionalTextField(max_length=128, help_text="The payroll run or transfer that paid them.")
 
 
 class GenerationStartedSerializer(serializers.Serializer):
@@ -133,7 +180,8 @@ class StatementHeaderSerializer(serializers.Serializer):
     Attainment = serializers.DecimalField(source="attainment", max_digits=16, decimal_places=4, allow_null=True,
                                           help_text="SalesTotal / Quota, 4 decimals; null without a quota.")
     LinesTotal = MoneyField(source="lines_total", help_text="The sum of the lines' commissions.")
-    Total = MoneyField(source="total", help_text="LinesTotal plus the adjustments.")
+    AdjustmentsTotal = MoneyField(source="adjustments_total", help_text="The sum of the adjustments.")
+    Total = MoneyField(source="total", help_text="LinesTotal + AdjustmentsTotal.")
     PaidAt = serializers.DateTimeField(source="paid_at", allow_null=True)
     PaymentReference = serializers.CharField(source="payment_reference")
     Failure = serializers.CharField(source="failure", help_text="Why the last generation failed (status Failed).")
@@ -143,4 +191,6 @@ class StatementHeaderSerializer(serializers.Serializer):
 
 class StatementSerializer(StatementHeaderSerializer):
     Entries = StatementEntrySerializer(source="entries.all", many=True, help_text="One per invoice.")
+    Adjustments = AdjustmentSerializer(source="adjustments.all", many=True)
+    Disputes = DisputeSerializer(source="disputes.all", many=True)
     Events = StatementEventSerializer(source="events.all", many=True)

@@ -12,10 +12,24 @@ import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import serializers
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, NotFound
 
 from commissions.engine import attainment
-from commissions.models import CommissionStatement, EventType, StatementEvent, StatementLine, StatementStatus
+from decimal import Decimal
+
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
+
+from commissions.models import (
+    CommissionStatement,
+    DisputeStatus,
+    EventType,
+    StatementAdjustment,
+    StatementDispute,
+    StatementEvent,
+    StatementLine,
+    StatementStatus,
+)
 from commissions.plans.services import active_plan, plan_compiled, plan_schedule
 from commissions.statements import generation
 from nymble.api.problems import Conflict
@@ -85,7 +99,7 @@ def statement_fill(statement: CommissionStatement, *, actor: str, recalculating:
         generation.apply_accelerators(statement, plan_schedule(plan))
         generation.write_clawbacks(statement, lines)  # last: they may claw back a line just taken
         statement.lines_total, statement.sales_total = generation.statement_totals(statement)
-        statement.total = statement.lines_total
+        statement.total = statement.lines_total + statement.adjustments_total  # recalculation keeps adjustments
         statement.quota = plan.quota
         statement.attainment = attainment(statement.sales_total, plan.quota)
         statement.plan = plan
@@ -149,9 +163,17 @@ def statement_recalculate(*, statement: CommissionStatement, actor: str, note: s
     return statement_fill(statement, actor=actor, recalculating=True, note=note)
 
 
+def _refuse_open_disputes(statement: CommissionStatement, verb: str) -> None:
+    open_ids = [str(pk) for pk in statement.disputes.filter(status=DisputeStatus.OPEN).values_list("pk", flat=True)]
+    if open_ids:
+        raise Conflict(f"The statement has open disputes ({', '.join(open_ids)}): resolve them before it is {verb}.",
+                       errors={"Disputes": open_ids})
+
+
 @transaction.atomic
 def statement_approve(*, statement: CommissionStatement, actor: str, note: str = "") -> CommissionStatement:
     statement = _transition(statement, (StatementStatus.DRAFT,), StatementStatus.APPROVED, "approved")
+    _refuse_open_disputes(statement, "approved")
     statement.save(update_fields=["status", "updated_at"])
     _event(statement, EventType.APPROVED, actor, note)
     return statement
@@ -161,6 +183,7 @@ def statement_approve(*, statement: CommissionStatement, actor: str, note: str =
 def statement_mark_paid(*, statement: CommissionStatement, actor: str, paid_at: datetime.datetime | None = None,
                         reference: str = "", note: str = "") -> CommissionStatement:
     statement = _transition(statement, (StatementStatus.APPROVED,), StatementStatus.PAID, "marked paid")
+    _refuse_open_disputes(statement, "paid")
     statement.paid_at = paid_at or timezone.now()
     statement.payment_reference = reference
     statement.save(update_fields=["status", "paid_at", "payment_reference", "updated_at"])
@@ -177,6 +200,114 @@ def statement_void(*, statement: CommissionStatement, actor: str, note: str = ""
     statement.lines.update(live=False)
     _event(statement, EventType.VOIDED, actor, note)
     return statement
+
+
+@transaction.atomic
+def statements_mark_paid(*, statement_ids: list, organization_id, actor: str,
+                         paid_at: datetime.datetime | None = None, reference: str = "") -> list[CommissionStatement]:
+    """Pays several Approved statements at once, all or none: 409 naming every one that is not
+    Approved (or has an open dispute), and then nothing is paid."""
+    wanted = list(dict.fromkeys(statement_ids))
+    found = {s.pk: s for s in CommissionStatement.objects.select_for_update().filter(
+        organization_id=organization_id, pk__in=wanted).order_by("pk")}
+    missing = [str(pk) for pk in wanted if pk not in found]
+    if missing:
+        raise serializers.ValidationError({"CommissionStatementIds": [f"No statement {pk}." for pk in missing]})
+    disputed = set(StatementDispute.objects.filter(statement_id__in=wanted, status=DisputeStatus.OPEN)
+                   .values_list("statement_id", flat=True))
+    refused = [str(pk) for pk in wanted if found[pk].status != StatementStatus.APPROVED or pk in disputed]
+    if refused:
+        raise Conflict(f"Only Approved statements without open disputes can be paid: {', '.join(refused)}.",
+                       errors={"CommissionStatementIds": refused})
+    paid_at = paid_at or timezone.now()
+    return [statement_mark_paid(statement=found[pk], actor=actor, paid_at=paid_at, reference=reference)
+            for pk in wanted]
+
+
+# ---------------------------------------------------------------- adjustments and disputes
+
+
+def _draft(statement: CommissionStatement, verb: str) -> CommissionStatement:
+    statement = CommissionStatement.objects.select_for_update().get(pk=statement.pk)
+    if statement.status != StatementStatus.DRAFT:
+        raise Conflict(f"A {statement.status} statement cannot be {verb}: only a Draft.")
+    return statement
+
+
+def _retotal(statement: CommissionStatement) -> None:
+    statement.adjustments_total = statement.adjustments.aggregate(
+        total=Coalesce(Sum("amount"), Decimal("0.00")))["total"].quantize(Decimal("0.01"))
+    statement.total = statement.lines_total + statement.adjustments_total
+    statement.updated_at = timezone.now()
+    statement.save(update_fields=["adjustments_total", "total", "updated_at"])
+
+
+@transaction.atomic
+def statement_adjust(*, statement: CommissionStatement, amount: Decimal, reason: str, actor: str,
+                     invoice_number: str = "") -> StatementAdjustment:
+    """A signed amount (a bonus, a correction, a deduction; not 0) added to a Draft with its reason,
+    optionally naming the invoice it concerns."""
+    statement = _draft(statement, "adjusted")
+    if not amount:
+        raise serializers.ValidationError({"Amount": ["An adjustment is not 0."]})
+    if not reason.strip():
+        raise serializers.ValidationError({"Reason": ["Say why."]})
+    invoice = None
+    if invoice_number:
+        invoice = Invoice.objects.filter(organization_id=statement.organization_id, invoice_number=invoice_number).first()
+        if invoice is None:
+            raise serializers.ValidationError({"InvoiceNumber": [f"No invoice '{invoice_number}' in this organization."]})
+    adjustment = StatementAdjustment.objects.create(statement=statement, amount=amount, reason=reason, invoice=invoice,
+                                                    invoice_number=invoice_number, actor=actor)
+    _retotal(statement)
+    _event(statement, EventType.ADJUSTED, actor, f"{amount:+} {statement.currency_code}: {reason}")
+    return adjustment
+
+
+@transaction.atomic
+def statement_adjustment_remove(*, statement: CommissionStatement, adjustment_id, actor: str) -> None:
+    statement = _draft(statement, "adjusted")
+    adjustment = statement.adjustments.filter(pk=adjustment_id).first()
+    if adjustment is None:
+        raise NotFound("No such adjustment on this statement.")
+    adjustment.delete()
+    _retotal(statement)
+    _event(statement, EventType.ADJUSTED, actor,
+           f"Removed {adjustment.amount:+} {statement.currency_code}: {adjustment.reason}")
+
+
+@transaction.atomic
+def statement_dispute_raise(*, statement: CommissionStatement, note: str, actor: str, invoice_number: str = "",
+                            sku: str = "") -> StatementDispute:
+    """The statement's rep (or an admin) questions a Draft or Approved statement."""
+    statement = CommissionStatement.objects.select_for_update().get(pk=statement.pk)
+    if statement.status not in (StatementStatus.DRAFT, StatementStatus.APPROVED):
+        raise Conflict(f"A {statement.status} statement cannot be disputed.")
+    if not note.strip():
+        raise serializers.ValidationError({"Note": ["Say what is wrong."]})
+    dispute = StatementDispute.objects.create(statement=statement, note=note, invoice_number=invoice_number, sku=sku,
+                                              raised_by=actor)
+    about = ", ".join(filter(None, [invoice_number, sku]))
+    _event(statement, EventType.DISPUTED, actor, f"{note} ({about})" if about else note)
+    return dispute
+
+
+@transaction.atomic
+def statement_dispute_resolve(*, statement: CommissionStatement, dispute_id, resolution: str,
+                              actor: str) -> StatementDispute:
+    statement = CommissionStatement.objects.select_for_update().get(pk=statement.pk)
+    dispute = statement.disputes.select_for_update().filter(pk=dispute_id).first()
+    if dispute is None:
+        raise NotFound("No such dispute on this statement.")
+    if dispute.status != DisputeStatus.OPEN:
+        raise Conflict("This dispute is resolved already.")
+    if not resolution.strip():
+        raise serializers.ValidationError({"Resolution": ["Say how it was resolved."]})
+    dispute.status, dispute.resolution, dispute.resolved_by = DisputeStatus.RESOLVED, resolution, actor
+    dispute.resolved_at = timezone.now()
+    dispute.save(update_fields=["status", "resolution", "resolved_by", "resolved_at"])
+    _event(statement, EventType.DISPUTE_RESOLVED, actor, resolution)
+    return dispute
 
 
 # ---------------------------------------------------------------- sales credits

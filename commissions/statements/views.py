@@ -5,27 +5,33 @@ Every write is a call to commissions.statements.services; generation is started 
 generate_statement task (in-process when Celery runs eagerly, the embedded default).
 """
 import logging
+import uuid
 
 import django_filters
 from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
+from rest_framework.exceptions import NotFound
 from rest_framework.renderers import BaseRenderer
 from rest_framework.response import Response
 
 from commissions.plans import services as plans
 
 from commissions.statements import services as statements
-from commissions.statements.exports import statement_csv_response
+from commissions.statements.exports import payouts_csv_response, statement_csv_response
 from commissions.models import CommissionStatement, StatementEntry, StatementLine, StatementStatus
 from orders.models import Order
 from orders.serializers import OrderSerializer, SalesCreditsSerializer, order_for_output, sales_credits_input
 from commissions.statements.serializers import (
+    AdjustmentRequestSerializer,
+    BulkMarkPaidSerializer,
+    DisputeRequestSerializer,
     GenerationStartedSerializer,
     MarkPaidSerializer,
     NoteSerializer,
+    ResolveRequestSerializer,
     StatementGenerateSerializer,
     StatementHeaderSerializer,
     StatementSerializer,
@@ -43,6 +49,8 @@ logger = logging.getLogger(__name__)
 STATEMENT_PREFETCH = (
     Prefetch("entries", queryset=StatementEntry.objects.order_by("invoice_number", "pk")),
     Prefetch("entries__lines", queryset=StatementLine.objects.select_related("payment").order_by("pk")),
+    "adjustments",
+    "disputes",
     "events",
 )
 
@@ -54,6 +62,10 @@ INPUT_SERIALIZERS = {
     "approve": NoteSerializer,
     "mark_paid": MarkPaidSerializer,
     "void": NoteSerializer,
+    "adjust": AdjustmentRequestSerializer,
+    "dispute": DisputeRequestSerializer,
+    "resolve": ResolveRequestSerializer,
+    "mark_paid_many": BulkMarkPaidSerializer,
 }
 
 
@@ -110,7 +122,8 @@ class CommissionStatementViewSet(HiddenFromPortalMixin, mixins.ListModelMixin, S
                    "Total": "total"}
     default_sort = "PeriodStart"
     # Generation and every transition: admins (the default); reading and exporting: a rep its own too.
-    action_roles = {"list": ADMIN_AND_REP, "retrieve": ADMIN_AND_REP, "export": ADMIN_AND_REP}
+    action_roles = {"list": ADMIN_AND_REP, "retrieve": ADMIN_AND_REP, "export": ADMIN_AND_REP,
+                    "dispute": ADMIN_AND_REP}
 
     def get_queryset(self):
         # Actions and the export load the header only; the full statement is fetched to answer.
@@ -124,7 +137,7 @@ class CommissionStatementViewSet(HiddenFromPortalMixin, mixins.ListModelMixin, S
 
     def get_renderers(self):
         renderers = super().get_renderers()
-        return [*renderers, CSVRenderer()] if self.action == "export" else renderers
+        return [*renderers, CSVRenderer()] if self.action in ("export", "payouts") else renderers
 
     def _full(self, statement_id) -> CommissionStatement:
         return self.get_queryset().prefetch_related(*STATEMENT_PREFETCH).get(pk=statement_id)
@@ -218,6 +231,72 @@ class CommissionStatementViewSet(HiddenFromPortalMixin, mixins.ListModelMixin, S
     )
     def export(self, request, statement_id):
         return statement_csv_response(self.get_object())
+
+    @extend_schema(summary="Add a signed adjustment to a Draft (admins)", request=AdjustmentRequestSerializer,
+                   responses={201: StatementSerializer})
+    def adjust(self, request, statement_id):
+        statement = self.get_object()
+        data = self.validated_input()
+        statements.statement_adjust(statement=statement, amount=data["Amount"], reason=data["Reason"],
+                                    invoice_number=data.get("InvoiceNumber", ""), actor=self.actor)
+        return self._respond(statement, status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Remove an adjustment from a Draft (admins)", request=None,
+                   responses={200: StatementSerializer})
+    def remove_adjustment(self, request, statement_id, adjustment_id):
+        statement = self.get_object()
+        statements.statement_adjustment_remove(statement=statement, adjustment_id=_uuid_or_404(adjustment_id),
+                                               actor=self.actor)
+        return self._respond(statement)
+
+    @extend_schema(summary="Raise a dispute on a Draft or Approved statement (its rep, or an admin)",
+                   request=DisputeRequestSerializer, responses={201: StatementSerializer})
+    def dispute(self, request, statement_id):
+        statement = self.get_object()
+        data = self.validated_input()
+        statements.statement_dispute_raise(statement=statement, note=data["Note"], actor=self.actor,
+                                           invoice_number=data.get("InvoiceNumber", ""), sku=data.get("Sku", ""))
+        return self._respond(statement, status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Resolve a dispute (admins)", request=ResolveRequestSerializer,
+                   responses={200: StatementSerializer})
+    def resolve(self, request, statement_id, dispute_id):
+        statement = self.get_object()
+        data = self.validated_input()
+        statements.statement_dispute_resolve(statement=statement, dispute_id=_uuid_or_404(dispute_id),
+                                             resolution=data["Resolution"], actor=self.actor)
+        return self._respond(statement)
+
+    @extend_schema(summary="Mark several Approved statements paid at once, all or none (admins)",
+                   request=BulkMarkPaidSerializer, responses={200: StatementHeaderSerializer(many=True)})
+    def mark_paid_many(self, request):
+        data = self.validated_input()
+        paid = statements.statements_mark_paid(
+            statement_ids=data["CommissionStatementIds"], organization_id=self.principal.organization_id,
+            actor=self.actor, paid_at=data.get("PaidAt"), reference=data.get("Reference", ""))
+        return Response(StatementHeaderSerializer(
+            CommissionStatement.objects.filter(pk__in=[s.pk for s in paid]).select_related("sales_rep"),
+            many=True).data)
+
+    @extend_schema(
+        summary="Statements as CSV for a payroll import (admins)",
+        operation_id="commissions_payouts_csv",
+        parameters=[OpenApiParameter("periodStart", OpenApiTypes.DATE), OpenApiParameter("periodEnd", OpenApiTypes.DATE),
+                    OpenApiParameter("status", OpenApiTypes.STR, enum=[*StatementStatus.values])],
+        description="One row per statement overlapping the period: RepNumber, FirstName, LastName, Email, "
+                    "PeriodStart, PeriodEnd, CurrencyCode, Status, LinesTotal, AdjustmentsTotal, Total, "
+                    "CommissionStatementId.",
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    def payouts(self, request):
+        return payouts_csv_response(self.filter_queryset(self.get_queryset()))
+
+
+def _uuid_or_404(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound() from None
 
 
 class OrderSalesCreditsViewSet(ScopedViewSet):

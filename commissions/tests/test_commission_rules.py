@@ -19,6 +19,11 @@ PLANS = "/api/commissions/plans"
 
 @pytest.fixture
 def shop(tenant):
+    return make_shop(tenant)
+
+
+def make_shop(tenant):
+    """A priced catalog: a 20,000.00 machine, a 2.50 widget, a 100.00 gadget, a 1.00 pen."""
     add_product(tenant.org, "BIG-1", "Big machine", [("Wholesale", 1, "20000.00")])
     add_product(tenant.org, "WDG-1", "Widget", [("Wholesale", 1, "2.50")])
     add_product(tenant.org, "GAD-1", "Gadget", [("Wholesale", 1, "100.00")])

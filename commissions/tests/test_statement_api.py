@@ -353,7 +353,8 @@ def test_list_shows_headers_with_filters_and_sorting(tenant, sales, generate):
     page = api.get(URL).json()
     assert page["TotalRecords"] == 4 and page["CurrentPage"] == 1 and page["TotalPages"] == 1
     assert set(page["Data"][0]) == {"CommissionStatementId", "SalesRepId", "RepNumber", "PeriodStart", "PeriodEnd",
-                                    "CurrencyCode", "Status", "SalesTotal", "Quota", "Attainment", "LinesTotal", "Total",
+                                    "CurrencyCode", "Status", "SalesTotal", "Quota", "Attainment", "LinesTotal",
+                                    "AdjustmentsTotal", "Total",
                                     "PaidAt", "PaymentReference", "Failure", "CreatedAt", "UpdatedAt"}  # no Entries
     assert ids()[-1] == february["CommissionStatementId"]  # latest periods first
     assert ids(status="Approved") == of(february)
@@ -387,7 +388,8 @@ def test_detail_and_list_query_counts_stay_constant(tenant, sales, generate, inv
     statement = generate()
     act(tenant, statement, "approve")
     api = tenant.admin_api
-    with django_assert_max_num_queries(5):  # the login, the statement, its entries, their lines, its events
+    # the login, the statement, its entries, their lines, its adjustments, disputes and events
+    with django_assert_max_num_queries(7):
         detail = api.get(f"{URL}/{statement['CommissionStatementId']}")
     assert len(detail.json()["Entries"]) == invoices + 2
     with django_assert_max_num_queries(3):  # the login, the count, the page

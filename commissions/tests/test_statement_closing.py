@@ -1,0 +1,152 @@
+"""Statements finance can close (§4 "Commission statements", §7): adjustments, disputes, catch-up,
+bulk payouts — through the API, with the totals and the CSV to the cent."""
+import csv
+import io
+
+import pytest
+from django.test import TestCase
+
+from commissions.models import CommissionStatement
+from commissions.tasks import generate_monthly_statements
+from commissions.tests.test_commission_rules import (
+    APRIL,
+    MARCH,
+    STATEMENTS,
+    credit,
+    lines,
+    make_shop,
+    order,
+    pay,
+    plan,
+    statement,
+)
+from commissions.tests.test_statement_api import eager_tasks  # noqa: F401  (tasks in-process)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop(tenant):
+    return make_shop(tenant)
+
+
+@pytest.fixture
+def draft(shop):
+    """REP-007's March: one 100.00 gadget at 10% = 10.00."""
+    plan(shop)
+    invoice = order(shop, [("GAD-1", 1)])
+    pay(shop, invoice, "100.00", "2026-03-20T12:00:00-05:00")
+    made = statement(shop, shop.rep, *MARCH)
+    return {"statement": made, "invoice": invoice, "url": f"{STATEMENTS}/{made['CommissionStatementId']}"}
+
+
+def csv_rows(response) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_adjustments_change_the_total_survive_recalculation_and_show_in_the_csv(shop, draft):
+    api, url = shop.admin_api, draft["url"]
+    bonus = api.post(f"{url}/adjustments", {"Amount": "25.00", "Reason": "Q1 bonus"}, format="json")
+    assert bonus.status_code == 201, bonus.json()
+    cut = api.post(f"{url}/adjustments", {"Amount": "-3.50", "Reason": "Freight charged back",
+                                          "InvoiceNumber": draft["invoice"]["InvoiceNumber"]}, format="json").json()
+    assert (cut["LinesTotal"], cut["AdjustmentsTotal"], cut["Total"]) == (10.00, 21.50, 31.50)
+    assert [(a["Amount"], a["Reason"], a["InvoiceNumber"], a["Actor"]) for a in cut["Adjustments"]] == [
+        (25.00, "Q1 bonus", "", shop.admin.user.email),
+        (-3.50, "Freight charged back", draft["invoice"]["InvoiceNumber"], shop.admin.user.email)]
+    recalculated = api.post(f"{url}/recalculate", {}, format="json").json()
+    assert (recalculated["Total"], len(recalculated["Adjustments"])) == (31.50, 2)
+    rows = csv_rows(api.get(f"{url}/export.csv"))
+    assert [r["RateSource"] for r in rows][-2:] == ["Adjustment: Q1 bonus", "Adjustment: Freight charged back"]
+    assert sum(float(r["Commission"]) * 100 for r in rows) == 3150
+    removed = api.delete(f"{url}/adjustments/{cut['Adjustments'][0]['AdjustmentId']}").json()
+    assert (removed["AdjustmentsTotal"], removed["Total"]) == (-3.50, 6.50)
+    assert [e["Type"] for e in removed["Events"]].count("Adjusted") == 3
+
+
+def test_adjustments_are_admins_on_drafts_and_refuse_bad_input(shop, draft):
+    api, url = shop.admin_api, draft["url"]
+    for body, field in (({"Amount": "0", "Reason": "x"}, "Amount"), ({"Amount": "5"}, "Reason"),
+                        ({"Amount": "5", "Reason": "x", "InvoiceNumber": "INV-99999"}, "InvoiceNumber")):
+        refused = api.post(f"{url}/adjustments", body, format="json")
+        assert refused.status_code == 400 and field in refused.json()["errors"], refused.json()
+    assert shop.rep_api.post(f"{url}/adjustments", {"Amount": "5", "Reason": "me"}, format="json").status_code == 403
+    api.post(f"{url}/approve", {}, format="json")
+    assert api.post(f"{url}/adjustments", {"Amount": "5", "Reason": "late"}, format="json").status_code == 409
+    assert CommissionStatement.objects.get(pk=draft["statement"]["CommissionStatementId"]).total == 10
+
+
+def test_a_rep_disputes_its_statement_and_approval_and_payment_wait_for_the_resolution(shop, draft):
+    api, url = shop.admin_api, draft["url"]
+    raised = shop.rep_api.post(f"{url}/disputes", {"Note": "Missing the March 28 order", "Sku": "GAD-1"},
+                               format="json")
+    assert raised.status_code == 201, raised.json()
+    [dispute] = raised.json()["Disputes"]
+    assert (dispute["Status"], dispute["RaisedBy"], dispute["Sku"]) == ("Open", shop.rep.email, "GAD-1")
+    blocked = api.post(f"{url}/approve", {}, format="json")
+    assert blocked.status_code == 409 and dispute["DisputeId"] in blocked.json()["errors"]["Disputes"]
+    assert shop.other_rep_api.post(f"{url}/disputes", {"Note": "not mine"}, format="json").status_code == 404
+    assert shop.rep_api.post(f"{url}/disputes/{dispute['DisputeId']}/resolve", {"Resolution": "x"},
+                             format="json").status_code == 403
+    resolved = api.post(f"{url}/disputes/{dispute['DisputeId']}/resolve", {"Resolution": "Paid in April"},
+                        format="json").json()
+    assert resolved["Disputes"][0]["Status"] == "Resolved" and resolved["Disputes"][0]["ResolvedAt"]
+    again = api.post(f"{url}/disputes/{dispute['DisputeId']}/resolve", {"Resolution": "twice"}, format="json")
+    assert again.status_code == 409
+    assert api.post(f"{url}/approve", {}, format="json").status_code == 200
+    shop.rep_api.post(f"{url}/disputes", {"Note": "Still wrong"}, format="json")  # Approved: may be disputed
+    assert api.post(f"{url}/mark-paid", {"Reference": "PAY-1"}, format="json").status_code == 409
+    types = [e["Type"] for e in api.get(url).json()["Events"]]
+    assert types == ["Created", "Disputed", "DisputeResolved", "Approved", "Disputed"]
+
+
+def test_bulk_mark_paid_is_all_or_none_and_payouts_csv_has_a_row_per_statement(shop, draft):
+    api = shop.admin_api
+    plan(shop, shop.other_rep)
+    theirs = order(shop, [("GAD-1", 2)], customer="CUST-0099")
+    pay(shop, theirs, "200.00", "2026-03-21T12:00:00-05:00")
+    other = statement(shop, shop.other_rep, *MARCH)
+    ids = [draft["statement"]["CommissionStatementId"], other["CommissionStatementId"]]
+    api.post(f"{draft['url']}/approve", {}, format="json")
+    refused = api.post(f"{STATEMENTS}/mark-paid", {"CommissionStatementIds": ids, "Reference": "RUN-3"}, format="json")
+    assert refused.status_code == 409 and refused.json()["errors"]["CommissionStatementIds"] == [ids[1]]
+    assert CommissionStatement.objects.get(pk=ids[0]).status == "Approved"  # none were paid
+    api.post(f"{STATEMENTS}/{ids[1]}/approve", {}, format="json")
+    paid = api.post(f"{STATEMENTS}/mark-paid", {"CommissionStatementIds": ids, "Reference": "RUN-3"}, format="json")
+    assert paid.status_code == 200 and {s["Status"] for s in paid.json()} == {"Paid"}
+    payouts = api.get("/api/commissions/payouts.csv", {"periodStart": "2026-03-01", "periodEnd": "2026-03-31"})
+    rows = csv_rows(payouts)
+    assert [(r["RepNumber"], r["Status"], r["Total"]) for r in rows] == [("REP-007", "Paid", "10.00"),
+                                                                         ("REP-012", "Paid", "20.00")]
+    assert list(rows[0]) == ["RepNumber", "FirstName", "LastName", "Email", "PeriodStart", "PeriodEnd", "CurrencyCode",
+                             "Status", "LinesTotal", "AdjustmentsTotal", "Total", "CommissionStatementId"]
+    assert shop.rep_api.get("/api/commissions/payouts.csv").status_code == 403
+
+
+def test_oca_607_an_april_credit_memo_against_a_march_line_commissioned_after_april_closed(shop):
+    """OCA #607: March's sale is commissioned late (the plan is activated after April was closed);
+    the April return must still be clawed back, not lost with the closed month."""
+    made = plan(shop, Active=False)
+    invoice = order(shop, [("GAD-1", 2)])
+    pay(shop, invoice, "200.00", "2026-03-20T12:00:00-05:00")
+    credit(shop, invoice, "GAD-1", 1, "2026-04-10")
+    shop.admin_api.post(f"/api/commissions/plans/{made['CommissionPlanId']}/activate")
+    april = statement(shop, shop.rep, *APRIL)  # April closes: March's line was not commissioned yet
+    assert lines(april) == []
+    shop.admin_api.post(f"{STATEMENTS}/{april['CommissionStatementId']}/approve", {}, format="json")
+    # The May run (catch-up) commissions March's line and claws back April's return.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        generate_monthly_statements("2026-06-01")
+    may = CommissionStatement.objects.get(sales_rep=shop.rep, period_start="2026-05-01")
+    detail = shop.admin_api.get(f"{STATEMENTS}/{may.pk}").json()
+    assert sorted((line["LineDate"], line["LineAmount"], line["Commission"]) for line in lines(detail)) == [
+        ("2026-03-20", 200.00, 20.00), ("2026-04-10", -100.00, -10.00)]
+    assert detail["Total"] == 10.00
+
+
+def test_without_catch_up_a_period_takes_only_its_own_days(shop):
+    plan(shop)
+    invoice = order(shop, [("GAD-1", 1)])
+    pay(shop, invoice, "100.00", "2026-03-20T12:00:00-05:00")
+    assert lines(statement(shop, shop.rep, *APRIL)) == []
+    assert len(lines(statement(shop, shop.rep, "2026-05-01", "2026-05-31", IncludeEarlier=True))) == 1
