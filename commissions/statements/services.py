@@ -33,6 +33,8 @@ from commissions.models import (
 from commissions.plans.services import active_plan, plan_compiled, plan_schedule
 from commissions.statements import generation
 from nymble.api.problems import Conflict
+from nymble.emails import email_send_after_commit, public_link
+from nymble.models import Membership, Role
 from orders.models import Invoice, Order
 from orders.services import sales_credits_checked, sales_credits_write
 from salesreps.models import OrganizationSalesRep
@@ -145,6 +147,32 @@ def statement_generate(*, rep: OrganizationSalesRep, period_start: datetime.date
         raise
 
 
+# ---------------------------------------------------------------- mail (§7)
+
+
+def _mail_context(statement: CommissionStatement) -> dict:
+    rep = statement.sales_rep
+    return {"statement": statement, "rep": rep, "organization": rep.organization,
+            "period": f"{statement.period_start} – {statement.period_end}"}
+
+
+def _mail_rep(statement: CommissionStatement, template: str) -> None:
+    """The rep hears when its statement is approved and when it is paid."""
+    statement = CommissionStatement.objects.select_related("sales_rep__organization", "sales_rep__sales_rep__user").get(
+        pk=statement.pk)
+    email_send_after_commit(to=statement.sales_rep.email, template=template, context={
+        **_mail_context(statement), "link": public_link(f"/api/commissions/statements/{statement.pk}")})
+
+
+def _mail_admins_of_dispute(statement: CommissionStatement, dispute: StatementDispute) -> None:
+    statement = CommissionStatement.objects.select_related("sales_rep__organization").get(pk=statement.pk)
+    admins = Membership.objects.able_to_log_in().filter(organization_id=statement.organization_id, role=Role.ADMIN)
+    context = {**_mail_context(statement), "dispute": dispute,
+               "link": public_link(f"/admin/commissions/commissionstatement/{statement.pk}/change/")}
+    for email in admins.values_list("user__email", flat=True).order_by("user__email"):
+        email_send_after_commit(to=email, template="dispute_raised", context=context)
+
+
 # ---------------------------------------------------------------- workflow
 
 
@@ -176,6 +204,7 @@ def statement_approve(*, statement: CommissionStatement, actor: str, note: str =
     _refuse_open_disputes(statement, "approved")
     statement.save(update_fields=["status", "updated_at"])
     _event(statement, EventType.APPROVED, actor, note)
+    _mail_rep(statement, "statement_approved")
     return statement
 
 
@@ -188,6 +217,7 @@ def statement_mark_paid(*, statement: CommissionStatement, actor: str, paid_at: 
     statement.payment_reference = reference
     statement.save(update_fields=["status", "paid_at", "payment_reference", "updated_at"])
     _event(statement, EventType.PAID, actor, note or (f"Reference {reference}" if reference else ""))
+    _mail_rep(statement, "statement_paid")
     return statement
 
 
@@ -289,6 +319,7 @@ def statement_dispute_raise(*, statement: CommissionStatement, note: str, actor:
                                               raised_by=actor)
     about = ", ".join(filter(None, [invoice_number, sku]))
     _event(statement, EventType.DISPUTED, actor, f"{note} ({about})" if about else note)
+    _mail_admins_of_dispute(statement, dispute)
     return dispute
 
 

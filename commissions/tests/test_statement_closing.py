@@ -150,3 +150,30 @@ def test_without_catch_up_a_period_takes_only_its_own_days(shop):
     pay(shop, invoice, "100.00", "2026-03-20T12:00:00-05:00")
     assert lines(statement(shop, shop.rep, *APRIL)) == []
     assert len(lines(statement(shop, shop.rep, "2026-05-01", "2026-05-31", IncludeEarlier=True))) == 1
+
+
+def test_reps_hear_of_approval_and_payment_and_admins_of_disputes(shop, draft, mailoutbox):
+    url = draft["url"]
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        shop.rep_api.post(f"{url}/disputes", {"Note": "Where is the March 28 order?"}, format="json")
+    [to_admin] = mailoutbox
+    assert to_admin.to == [shop.admin.user.email] and "REP-007 disputes" in to_admin.subject
+    assert "Where is the March 28 order?" in to_admin.body and "/admin/commissions/commissionstatement/" in to_admin.body
+    dispute_id = shop.admin_api.get(url).json()["Disputes"][0]["DisputeId"]
+    shop.admin_api.post(f"{url}/disputes/{dispute_id}/resolve", {"Resolution": "In April"}, format="json")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        shop.admin_api.post(f"{url}/approve", {}, format="json")
+        shop.admin_api.post(f"{url}/mark-paid", {"Reference": "PAY-9"}, format="json")
+    approved, paid = mailoutbox[1:]
+    assert approved.to == paid.to == [shop.rep.email]
+    assert "approved" in approved.subject and "10.00 USD" in approved.subject
+    assert "2026-03-01 – 2026-03-31" in approved.body and f"/api/commissions/statements/{draft['statement']['CommissionStatementId']}" in approved.body
+    assert "paid" in paid.subject and "PAY-9" in paid.body
+
+
+def test_a_refused_approval_sends_nothing(shop, draft, mailoutbox):
+    shop.rep_api.post(f"{draft['url']}/disputes", {"Note": "wrong"}, format="json")
+    mailoutbox.clear()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert shop.admin_api.post(f"{draft['url']}/approve", {}, format="json").status_code == 409
+    assert mailoutbox == []
