@@ -1,3 +1,4 @@
-"""The commissions admin: plans (with their rules, overrides and tiers) and statements."""
+"""The commissions admin: plans (with their rules, overrides and tiers), statements and the schedule."""
 from commissions.plans import admin as plans_admin  # noqa: F401  (registers the plan admin)
 from commissions.statements import admin as statements_admin  # noqa: F401  (registers the statement admin)
+from commissions.statements import schedule_admin  # noqa: F401  (registers the schedule admin)

@@ -1,6 +1,20 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_save
+
+
+def _schedule_new_organization(sender, instance, created, raw=False, **kwargs):
+    """An organization gets its statement schedule when it is made (§7), whichever door made it."""
+    if created and not raw:
+        from commissions.statements.schedule import schedule_ensure
+
+        schedule_ensure(organization=instance)
 
 
 class CommissionsConfig(AppConfig):
     name = "commissions"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from nymble.models import Organization
+
+        post_save.connect(_schedule_new_organization, sender=Organization, dispatch_uid="commissions-schedule")

@@ -10,7 +10,9 @@ kept by the rep-row lock the generator holds.)
 import uuid
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django_celery_beat.models import PeriodicTask
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -377,3 +379,38 @@ class StatementEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+
+class StatementScheduleQuerySet(ScopedQuerySet):
+    def visible_to(self, user):
+        principal = principal_of(user)
+        return self.in_organization_of(user) if principal is not None and principal.is_admin else self.none()
+
+
+class StatementSchedule(models.Model):
+    """When an organization's monthly statements are made, in its own time zone (§7). Made with the
+    organization; `periodic_task` is the django-celery-beat task whose crontab follows it."""
+
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="statement_schedule")
+    enabled = models.BooleanField(default=True, help_text="Make last month's Draft statements every month.")
+    day_of_month = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text="1–28, so that every month has the day.")
+    hour = models.PositiveSmallIntegerField(default=3, validators=[MinValueValidator(0), MaxValueValidator(23)],
+                                            help_text="0–23, in the organization's time zone.")
+    periodic_task = models.OneToOneField(PeriodicTask, null=True, blank=True, on_delete=models.SET_NULL,
+                                         related_name="+", editable=False)
+
+    objects = StatementScheduleQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(day_of_month__gte=1, day_of_month__lte=28),
+                                   name="schedule_day_1_to_28", violation_error_message="A day from 1 to 28."),
+            models.CheckConstraint(condition=Q(hour__gte=0, hour__lte=23), name="schedule_hour_0_to_23",
+                                   violation_error_message="An hour from 0 to 23."),
+        ]
+
+    def __str__(self) -> str:
+        state = f"day {self.day_of_month} at {self.hour:02d}:00" if self.enabled else "off"
+        return f"Monthly statements of {self.organization.org_code}: {state}"
