@@ -177,3 +177,31 @@ def test_a_refused_approval_sends_nothing(shop, draft, mailoutbox):
     with TestCase.captureOnCommitCallbacks(execute=True):
         assert shop.admin_api.post(f"{draft['url']}/approve", {}, format="json").status_code == 409
     assert mailoutbox == []
+
+
+def test_the_admin_lists_open_disputes_and_resolves_them(shop, draft, other_tenant, staff_client):
+    shop.rep_api.post(f"{draft['url']}/disputes", {"Note": "Missing an order", "Sku": "GAD-1"}, format="json")
+    listing = staff_client.get("/admin/commissions/statementdispute/", follow=True)
+    assert listing.status_code == 200 and b"Missing an order" in listing.content  # open ones by default
+    from commissions.models import StatementDispute
+
+    dispute = StatementDispute.objects.get()
+    page = staff_client.get(f"/admin/commissions/statementdispute/{dispute.pk}/change/")
+    assert page.status_code == 200 and b"/resolve/" in page.content
+    url = f"/admin/commissions/statementdispute/{dispute.pk}/resolve/"
+    assert staff_client.post(url, {"resolution": ""}).status_code == 400
+    assert staff_client.post(url, {"resolution": "Added in April"}).status_code == 302
+    dispute.refresh_from_db()
+    assert (dispute.status, dispute.resolution, dispute.resolved_by) == ("Resolved", "Added in April",
+                                                                         shop.admin.user.email)
+    other = other_tenant.admin.user
+    other.is_staff = True
+    other.save(update_fields=["is_staff"])
+    from django.test import Client
+
+    outsider = Client()
+    outsider.force_login(other)
+    assert b"Missing an order" not in outsider.get("/admin/commissions/statementdispute/?status__exact=Resolved").content
+    assert outsider.post(url, {"resolution": "mine now"}).status_code == 302
+    dispute.refresh_from_db()
+    assert dispute.resolution == "Added in April"
