@@ -1,21 +1,223 @@
-"""Orders and invoices in the admin. Every change goes through orders.services: invoicing,
-cancelling, moving status, recording payments and voiding."""
+"""Orders and invoices in the admin. Every change goes through the services: invoicing,
+cancelling, moving status, recording payments and voiding (orders.services), and an order's sales
+credits (commissions.statements.services.sales_credits_replace, which refuses once commissioned).
+
+It also holds the small machinery by which a change form whose save a service refuses comes back
+filled in as it was sent, with the refusal on its fields (`Refused`, `RefusableAdmin`,
+`RefusableInline`, `RefusableFormSet`); the commission plan admin uses it too.
+"""
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
 from django.utils import timezone
 from rest_framework.exceptions import APIException
 
 from nymble.admin_base import ReadOnlyInline, ScopedAdmin, ScopedInline, ScopedRelatedFilter, api_error_text
+from nymble.api.problems import Conflict, flatten_errors
 from orders import services
 from orders.catalog import admin as catalog_admin  # noqa: F401  (registers the product admin)
-from orders.models import CreditMemo, Invoice, InvoiceLine, InvoiceStatus, Order, OrderItem, OrderStatus, Payment
+from orders.models import (
+    CreditMemo,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    Order,
+    OrderItem,
+    OrderStatus,
+    Payment,
+    SalesCredit,
+)
+from salesreps.models import OrganizationSalesRep
+
+# ---------------------------------------------------------------- refused saves
+#
+# Django validates a change form and its inlines, then saves them; a service that refuses only
+# when it is called (the shares of the credits together, a plan with its rules and tiers) would
+# be a 500 there. So the save raises `Refused` inside the admin's transaction (which rolls back
+# all of it), and the page is built again from the same POST with the refusal's messages added
+# to the main form and to the inline rows they name: nothing saved, everything as it was typed.
+
+
+class Refused(Exception):
+    """A service refused a change form's save. `errors` maps (inline prefix or None for the main
+    form, row index or None, field name or None) to messages."""
+
+    def __init__(self, errors: dict[tuple, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+WIRE_NAME = re.compile(r"^(?P<name>[A-Za-z]+)(?:\[(?P<index>\d+)\])?(?:\.(?P<rest>.+))?$")
+
+
+def wire_parts(name: str) -> tuple[str, int | None, str]:
+    """'Rules[2].Match.MaxLineAmount' → ('Rules', 2, 'Match.MaxLineAmount')."""
+    match = WIRE_NAME.match(name)
+    if match is None:
+        return name, None, ""
+    index = match.group("index")
+    return match.group("name"), int(index) if index is not None else None, match.group("rest") or ""
+
+
+def refusal_of(exc: APIException, route) -> Refused:
+    """The service's refusal, each message sent where `route(wire_name)` says: a (prefix, index,
+    field) target, or None for the main form's general errors (with the wire name in front). A
+    conflict's sentence says more than its fields ("…are on a commission statement: void it
+    first…"), so it goes where its first field would."""
+    errors: dict[tuple, list[str]] = {}
+    flat = getattr(exc, "errors", None) or flatten_errors(exc.detail)
+    if isinstance(exc, Conflict) and isinstance(exc.detail, str):
+        first = next(iter(flat), "") if isinstance(flat, dict) else ""
+        target = route(first) if first else None
+        prefix = target[0] if target else None
+        errors[(prefix, None, None)] = [str(exc.detail)]
+        return Refused(errors)
+    for name, texts in flat.items():
+        target = route(name) if name else None
+        if target is None:
+            errors.setdefault((None, None, None), []).extend(f"{name}: {t}" if name else t for t in texts)
+        else:
+            errors.setdefault(target, []).extend(texts)
+    return Refused(errors)
+
+
+def _add_errors(form, field, texts) -> None:
+    if field is not None and field not in form.fields:
+        texts, field = [f"{field.replace('_', ' ').capitalize()}: {t}" for t in texts], None
+    form.add_error(field, list(texts))
+
+
+class RefusableFormSet(BaseInlineFormSet):
+    """Takes its part of a refusal (`refusal`, set for the request by `RefusableInline`). Rows are
+    written all at once by a service, so they are not checked one by one against the rows stored
+    now (a swap of two reps or two priorities is fine): the service judges the whole."""
+
+    refusal: Refused | None = None
+
+    def validate_unique(self):
+        pass
+
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        form.validate_unique = lambda: None
+        return form
+
+    def clean(self):
+        super().clean()
+        if self.refusal is None:
+            return
+        general = []
+        for (prefix, index, field), texts in self.refusal.errors.items():
+            if prefix != self.prefix:
+                continue
+            if index is None or index >= len(self.forms):
+                general.extend(texts)
+            else:
+                _add_errors(self.forms[index], field, texts)
+        if general:
+            raise forms.ValidationError(general)
+
+
+class RefusableInline:
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)  # a new class for each request
+        formset.refusal = getattr(request, "nymble_refusal", None)
+        return formset
+
+
+class RefusableAdmin:
+    """A ModelAdmin whose save may raise `Refused` (from save_model or save_related): the page is
+    shown again as it was sent, with the refusal on it."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except Refused as refusal:  # the transaction around the save is rolled back
+            request.nymble_refusal = refusal
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except Refused as refusal:  # a refusal no form took (cannot happen unless a route is wrong)
+            for texts in refusal.errors.values():
+                self.message_user(request, " ".join(texts), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "nymble_refusal", None)
+        if refusal is None:
+            return form
+
+        class RefusedForm(form):
+            def clean(self):
+                cleaned = super().clean()
+                for (prefix, index, field), texts in refusal.errors.items():
+                    if prefix is None:
+                        _add_errors(self, field, texts)
+                return cleaned
+
+        return RefusedForm
+
+    @staticmethod
+    def forget_saving(formsets) -> None:
+        """For the change message: the service wrote the rows, not the formsets."""
+        for formset in formsets:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+
+def changed_rows(formset) -> list:
+    """The rows of a formset that are kept (not deleted, not left empty), in the order shown."""
+    return [form for form in formset.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+            and (form.instance.pk is not None or form.has_changed())]
+
+
+# ---------------------------------------------------------------- orders
 
 
 class OrderItemInline(ReadOnlyInline):
     model = OrderItem
     fields = ("sku", "product_name", "quantity", "price", "catalog_price", "line_total")
     readonly_fields = fields
+
+
+class SalesCreditInline(RefusableInline, ScopedInline):
+    """The reps credited with the order's sales (§4 "Sales credits"), saved all at once through
+    `sales_credits_replace`: the shares add up to 1, and once a line of the invoice is on a
+    statement that is not void, the credits stay as they are (the service's 409, shown here)."""
+
+    model = SalesCredit
+    formset = RefusableFormSet
+    fields = ("sales_rep", "share")
+    verbose_name = "sales credit"
+    verbose_name_plural = "sales credits — who is credited with the order's sales; the shares add up to 1"
+
+    def get_formset(self, request, obj=None, **kwargs):
+        self.order = obj  # whose organization's reps may be credited
+        return super().get_formset(request, obj, **kwargs)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "sales_rep":
+            order = getattr(self, "order", None)
+            reps = OrganizationSalesRep.objects.visible_to(request.user)
+            # The order's organization only (a superuser sees every organization's reps); inactive
+            # reps stay listed so a stored credit still shows, and the service refuses a new one.
+            field.queryset = reps.filter(organization_id=order.organization_id) if order else reps.none()
+            field.label_from_instance = lambda rep: f"{rep}{'' if rep.active else ' (inactive)'}"
+        return field
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "sales_rep" and hasattr(field.widget, "can_add_related"):
+            # Credit a rep who exists; reps are added and edited on their own pages.
+            field.widget.can_add_related = field.widget.can_change_related = False
+        return field
+
+    def has_add_permission(self, request, obj=None):
+        return obj is not None and super().has_add_permission(request, obj)
 
 
 def _each(modeladmin, request, queryset, service, done: str, **kwargs):
@@ -31,7 +233,7 @@ def _each(modeladmin, request, queryset, service, done: str, **kwargs):
 
 
 @admin.register(Order)
-class OrderAdmin(ScopedAdmin):
+class OrderAdmin(RefusableAdmin, ScopedAdmin):
     service_argument = "order"
     list_display = ("order_number", "customer", "status", "channel", "order_type", "primary_sales_rep",
                     "taken_by_sales_rep", "subtotal", "currency_code", "created_at")
@@ -39,7 +241,7 @@ class OrderAdmin(ScopedAdmin):
     search_fields = ("order_number", "po_number", "customer__customer_number", "customer__company_name")
     list_select_related = ("customer", "primary_sales_rep", "taken_by_sales_rep")
     date_hierarchy = "created_at"
-    inlines = [OrderItemInline]
+    inlines = [OrderItemInline, SalesCreditInline]
     actions = ["invoice", "cancel", "mark_processing", "mark_shipped", "mark_complete"]
     readonly_fields = ("order_number", "customer", "customer_snapshot", "order_type", "channel", "status",
                        "po_number", "price_tier", "currency_code", "terms", "primary_sales_rep",
@@ -49,6 +251,37 @@ class OrderAdmin(ScopedAdmin):
 
     def has_add_permission(self, request):
         return False  # orders are placed through the API (rep apps, portals, ERP)
+
+    def save_model(self, request, obj, form, change):
+        pass  # every field of the order is read-only here; its credits are saved in save_related
+
+    def save_related(self, request, form, formsets, change):
+        """The credits, all rows at once, through the service (and only when they changed, so a
+        commissioned order's page can still be saved as it is)."""
+        from commissions.statements.services import sales_credits_replace  # commissions builds on orders
+
+        self.forget_saving(formsets)
+        credits = next((f for f in formsets if f.model is SalesCredit), None)
+        if credits is None or not credits.has_changed():
+            return
+        rows = changed_rows(credits)
+        data = [{"rep_number": row.cleaned_data["sales_rep"].rep_number, "share": row.cleaned_data["share"]}
+                for row in rows]
+        positions = [credits.forms.index(row) for row in rows]
+
+        def route(name):
+            collection, index, rest = wire_parts(name)
+            if collection != "SalesCredits":
+                return None
+            field = {"RepNumber": "sales_rep", "Share": "share"}.get(rest)
+            if index is None or index >= len(positions) or field is None:
+                return (credits.prefix, None, None)
+            return (credits.prefix, positions[index], field)
+
+        try:
+            sales_credits_replace(order=form.instance, credits=data)
+        except APIException as exc:
+            raise refusal_of(exc, route) from None
 
     @admin.action(description="Invoice the selected orders")
     def invoice(self, request, queryset):

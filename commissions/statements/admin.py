@@ -61,16 +61,31 @@ class EntryInline(StatementRowsInline):
 class LineInline(StatementRowsInline):
     model = StatementLine
     verbose_name_plural = f"lines (the first {ROWS_SHOWN}; export the CSV for every line)"
-    fields = ("invoice_number", "sku", "product_name", "quantity", "line_amount", "rate", "rate_source",
-              "commission")
+    fields = ("invoice_number", "line_date", "product", "quantity", "line_amount", "share", "rate",
+              "amount_per_unit", "multiplier", "rate_source", "payment_label", "commission")
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("entry").order_by("entry__invoice_number", "pk")
+        return super().get_queryset(request).select_related("entry", "payment").order_by("entry__invoice_number",
+                                                                                          "pk")
 
     @admin.display(description="invoice")
     def invoice_number(self, line):
         return line.entry.invoice_number
+
+    @admin.display(description="product")
+    def product(self, line):
+        return format_html('<span class="nowrap">{}</span><br><span class="quiet">{}</span>', line.sku,
+                           line.product_name)
+
+    @admin.display(description="payment")
+    def payment_label(self, line):
+        """The payment that earned the line (pay on collection), as the invoice lists its payments."""
+        if line.payment is None:
+            return "whole line" if line.invoice_line_id else "clawback"
+        payment = line.payment
+        return format_html('<span class="nowrap" title="PaymentId {}">{}</span><br><span class="quiet">{}</span>',
+                           payment.public_id, payment.amount, payment.reference)
 
 
 class EventInline(StatementRowsInline):
@@ -123,9 +138,17 @@ class CommissionStatementAdmin(ScopedAdmin):
     list_filter = ("status", ("sales_rep", ScopedRelatedFilter), ("period_start", admin.DateFieldListFilter))
     search_fields = ("sales_rep__rep_number", "sales_rep__first_name", "sales_rep__last_name")
     list_select_related = ("sales_rep",)
-    fields = ("sales_rep", "plan", "period_start", "period_end", "currency_code", "status", "total", "line_count",
-              "paid_at", "payment_reference", "failure", "documents", "created_at", "updated_at")
-    readonly_fields = fields
+    fieldsets = (
+        (None, {"fields": ("sales_rep", "plan", ("period_start", "period_end"), "currency_code", "status",
+                           "documents")}),
+        ("Totals", {"fields": (("sales_total", "quota", "attainment_shown"), ("lines_total", "total"),
+                               "line_count")}),
+        ("Payment and history", {"fields": (("paid_at", "payment_reference"), "failure",
+                                            ("created_at", "updated_at"))}),
+    )
+    readonly_fields = ("sales_rep", "plan", "period_start", "period_end", "currency_code", "status", "documents",
+                       "sales_total", "quota", "attainment_shown", "lines_total", "total", "line_count", "paid_at",
+                       "payment_reference", "failure", "created_at", "updated_at")
     inlines = [EntryInline, LineInline, EventInline]
     actions = ["approve", "mark_paid_now", "void", "recalculate", "export_csv"]
 
@@ -142,6 +165,21 @@ class CommissionStatementAdmin(ScopedAdmin):
     @admin.display(description="lines")
     def line_count(self, statement):
         return statement.lines.count()
+
+    def get_fieldsets(self, request, obj=None):
+        """Money always shows its currency: the totals' section names it."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return tuple((f"Totals, in {obj.currency_code}" if name == "Totals" else name, options)
+                     for name, options in fieldsets)
+
+    @admin.display(description="attainment")
+    def attainment_shown(self, statement):
+        """SalesTotal / Quota, to 4 decimals (and as a percentage); none without a quota."""
+        if statement.attainment is None:
+            return "— (no quota)"
+        return f"{statement.attainment} ({statement.attainment * 100:.2f} %)"
 
     @admin.display(description="documents")
     def documents(self, statement):
