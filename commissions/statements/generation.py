@@ -269,8 +269,9 @@ def _update_lines(updates: list[tuple]) -> None:
 # ---------------------------------------------------------------- pass 3: clawbacks
 
 
-def write_clawbacks(statement: CommissionStatement, lines: StatementLines) -> None:
-    """Pass 3: returns of lines commissioned to the rep. A month's returns for one rep are few."""
+def write_clawbacks(statement: CommissionStatement, plan: CommissionPlan, lines: StatementLines) -> None:
+    """Pass 3: returns of lines commissioned to the rep. A month's returns for one rep are few. A
+    return dated outside the plan's effective window is left out and stays eligible, like any line."""
     rep_id, window = statement.sales_rep_id, Window.of(statement)
     original = StatementLine.objects.filter(
         invoice_line_id=OuterRef("invoice_line_id"), sales_rep_id=rep_id, live=True,
@@ -302,6 +303,8 @@ def write_clawbacks(statement: CommissionStatement, lines: StatementLines) -> No
         credits[order_id].append((sales_rep_id, share))
     for (invoice_id, number, customer, order_id, pk, sku, name, quantity, price, day, rate, per_unit, source,
          numerator, denominator, share) in rows:
+        if not engine.in_window(day, plan.effective_start, plan.effective_end):
+            continue
         order_credits = credits[order_id]
         index = next(i for i, (rep, _) in enumerate(order_credits) if rep == rep_id)
         returned = engine.credited_amounts(quantity * price, [s for _, s in order_credits])[index]

@@ -81,15 +81,19 @@ def statement_fill(statement: CommissionStatement, *, actor: str, recalculating:
                    note: str = "") -> CommissionStatement:
     """Rates the eligible lines onto the statement and makes it a Draft, in one transaction."""
     with transaction.atomic():
-        statement = CommissionStatement.objects.select_for_update().select_related("sales_rep").get(pk=statement.pk)
+        # of=self: locking the joined rep row FOR UPDATE too would make new credits naming it wait.
+        statement = CommissionStatement.objects.select_for_update(of=("self",)).select_related("sales_rep").get(
+            pk=statement.pk)
         # A generation also retries a failed one; a recalculation needs a Draft.
         expected = (StatementStatus.DRAFT,) if recalculating else (StatementStatus.GENERATING, StatementStatus.FAILED)
         if statement.status not in expected:
             if not recalculating and statement.status == StatementStatus.DRAFT:
                 return statement  # a repeated task: already done
             raise Conflict(f"A {statement.status} statement cannot be {'recalculated' if recalculating else 'generated'}.")
-        # Generations for one rep take turns, so each sees the lines the other committed.
-        OrganizationSalesRep.objects.select_for_update().get(pk=statement.sales_rep_id)
+        # Generations for one rep take turns, so each sees the lines the other committed. No-key: rows that
+        # merely point at the rep (new sales credits, statements) must not wait for it, or replacing an
+        # order's credits while this rep's generation waits for that order's invoice would deadlock.
+        OrganizationSalesRep.objects.select_for_update(no_key=True).get(pk=statement.sales_rep_id)
         plan = active_plan(statement.sales_rep)
         if plan is None:
             raise Conflict(f"Sales rep {statement.sales_rep.rep_number} has no active commission plan.")
@@ -99,7 +103,7 @@ def statement_fill(statement: CommissionStatement, *, actor: str, recalculating:
         lines = generation.StatementLines(statement)
         generation.write_sales_lines(statement, plan, plan_compiled(plan), lines)
         generation.apply_accelerators(statement, plan_schedule(plan))
-        generation.write_clawbacks(statement, lines)  # last: they may claw back a line just taken
+        generation.write_clawbacks(statement, plan, lines)  # last: they may claw back a line just taken
         statement.lines_total, statement.sales_total = generation.statement_totals(statement)
         statement.total = statement.lines_total + statement.adjustments_total  # recalculation keeps adjustments
         statement.quota = plan.quota
@@ -349,7 +353,7 @@ def sales_credits_replace(*, order: Order, credits: list[dict]) -> Order:
     """Replaces an order's `SalesCredits` (§4) while no line of its invoice is on a statement that
     is not void (409 after: what was paid was paid by the old shares). The invoice's row lock makes
     a generation reading these credits and this replacement take turns."""
-    order = Order.objects.select_for_update().select_related("organization").get(pk=order.pk)
+    order = Order.objects.select_for_update(of=("self",)).select_related("organization").get(pk=order.pk)
     invoice = Invoice.objects.select_for_update().filter(order=order).first()
     if invoice is not None and StatementLine.objects.filter(live=True, invoice_line__invoice=invoice).exists():
         raise Conflict(f"Lines of {invoice.invoice_number} are on a commission statement: void it first to change "

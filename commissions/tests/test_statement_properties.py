@@ -647,10 +647,6 @@ def test_statements_month_by_month_agree_with_the_reference(tenant, world):
 # ---------------------------------------------------------------- disagreements, smallest examples
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "§6 'The plan': 'A line whose date falls outside the plan's effective window is left out (and stays "
-    "eligible)', and 'A line's date' is, for a credit-memo line, its CreditDate; generation.write_clawbacks "
-    "never looks at the plan's window, so a return dated after the plan's EffectiveEndDate is clawed back at once."))
 def test_a_return_dated_outside_the_plans_window_is_left_out_and_stays_eligible(tenant):
     shop(tenant.org)
     plan = plans.plan_create(organization=tenant.org, sales_rep=tenant.rep, name="Until March", active=True,

@@ -320,12 +320,6 @@ def lock_waiters() -> int:
         return cursor.fetchone()[0]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Deadlock, not a 409: sales_credits_replace locks the order and its invoice, then inserts SalesCredit "
-    "rows whose foreign key takes FOR KEY SHARE on each credited rep's row; a generation for one of those reps "
-    "holds that row FOR UPDATE (statement_fill's turn-taking lock) and waits for the invoice (FOR NO KEY "
-    "UPDATE). PostgreSQL aborts one of them: the PUT answers 500 or the statement ends Failed. §4 wants the "
-    "replacement refused (409) or taken, §10 'Never a 500', §7 race-safe generation."))
 def test_a_replacement_that_keeps_the_generating_rep_does_not_deadlock_with_its_generation(tenant, postgres_only):
     """The race above with its timing pinned: the replacement has locked the order and the invoice (its
     own first two steps) when the generation reaches the invoice; then it writes the new credits."""
