@@ -268,7 +268,7 @@ class CommissionStatementViewSet(HiddenFromPortalMixin, mixins.ListModelMixin, S
         return self._respond(statement)
 
     @extend_schema(summary="Mark several Approved statements paid at once, all or none (admins)",
-                   request=BulkMarkPaidSerializer, responses={200: StatementHeaderSerializer(many=True)})
+                   operation_id="commissions_statements_mark_paid_many", request=BulkMarkPaidSerializer, responses={200: StatementHeaderSerializer(many=True)})
     def mark_paid_many(self, request):
         data = self.validated_input()
         paid = statements.statements_mark_paid(
