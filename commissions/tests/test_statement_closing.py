@@ -205,3 +205,10 @@ def test_the_admin_lists_open_disputes_and_resolves_them(shop, draft, other_tena
     assert outsider.post(url, {"resolution": "mine now"}).status_code == 302
     dispute.refresh_from_db()
     assert dispute.resolution == "Added in April"
+
+
+def test_the_printable_statement_shows_the_adjustments_and_the_totals(shop, draft, staff_client):
+    shop.admin_api.post(f"{draft['url']}/adjustments", {"Amount": "-1.25", "Reason": "Freight"}, format="json")
+    page = staff_client.get(
+        f"/admin/commissions/commissionstatement/{draft['statement']['CommissionStatementId']}/print/").content.decode()
+    assert "Freight" in page and "-1.25" in page and "8.75 USD" in page and "Lines total" in page
