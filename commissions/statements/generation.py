@@ -166,14 +166,16 @@ def write_sales_lines(statement: CommissionStatement, plan: CommissionPlan, comp
         for invoice_id, pk, amount, paid_on in Payment.objects.filter(invoice_id__in=chunk).order_by(
                 "invoice_id", "pk").values_list("invoice_id", "pk", "amount", "paid_on"):
             payments[invoice_id].append((pk, amount, paid_on))
+        chunk_lines = list(InvoiceLine.objects.filter(invoice_id__in=chunk).order_by("invoice_id", "position")
+                           .values_list("invoice_id", "pk", "sku", "product_name", "quantity", "line_total", "position"))
+        # Probed by the lines' own ids (their index): probing by rep would read every line this very
+        # statement has written so far, once per chunk — quadratic in the statement's size.
         earned = defaultdict(set)
         for line_id, payment_id in StatementLine.objects.filter(
-                live=True, sales_rep_id=rep_id, invoice_line__invoice_id__in=chunk).values_list(
+                invoice_line_id__in=[row[1] for row in chunk_lines], live=True, sales_rep_id=rep_id).values_list(
                 "invoice_line_id", "payment_id"):
             earned[line_id].add(payment_id)
-        for invoice_id, line_id, sku, name, quantity, whole, position in InvoiceLine.objects.filter(
-                invoice_id__in=chunk).order_by("invoice_id", "position").values_list(
-                "invoice_id", "pk", "sku", "product_name", "quantity", "line_total", "position"):
+        for invoice_id, line_id, sku, name, quantity, whole, position in chunk_lines:
             _, number, customer, status, paid_on, total, order_id = invoices[invoice_id]
             order_credits = credits[order_id]
             index = next((i for i, (rep, _) in enumerate(order_credits) if rep == rep_id), None)
