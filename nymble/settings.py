@@ -74,11 +74,13 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our own static files: docs work offline
     "django_celery_beat",
+    "import_export",  # the admin's CSV/XLSX import (through the services) and every list's export
     "nymble",
     "salesreps",
     "customers",
     "orders",
     "commissions",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
