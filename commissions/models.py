@@ -34,6 +34,13 @@ def validate_string_list(value) -> None:
         raise ValidationError('Must be a list of non-empty strings, e.g. ["WDG-*", "A?C"].')
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
+# Django %-formats validator and constraint messages (with the limit, the constraint's name), so
+# the percent sign is doubled: a lone "%)" was a ValueError, a 500 in the admin.
+RATE_MESSAGE = "A rate is between 0 and 1 (0.05 = 5%%)."
+# On the field, so a form shows the message there (and checks no constraint of a rate it refused);
+# the check constraints below keep the rule in the database.
+RATE_VALIDATORS = [MinValueValidator(0, RATE_MESSAGE), MaxValueValidator(1, RATE_MESSAGE)]
+
 
 class RepOwnedQuerySet(ScopedQuerySet):
     """Plans and statements: admins see the organization's, a rep its own, portal users none."""
@@ -64,7 +71,7 @@ class CommissionPlan(models.Model):
     sales_rep = models.ForeignKey(OrganizationSalesRep, on_delete=models.PROTECT, related_name="commission_plans")
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    default_rate = models.DecimalField(**RATE)
+    default_rate = models.DecimalField(**RATE, validators=RATE_VALIDATORS)
     effective_start = models.DateField(null=True, blank=True)
     effective_end = models.DateField(null=True, blank=True)
     active = models.BooleanField(default=False)
@@ -82,7 +89,7 @@ class CommissionPlan(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["sales_rep"], condition=Q(active=True), name="one_active_plan_per_rep"),
             models.CheckConstraint(condition=Q(default_rate__gte=0, default_rate__lte=1), name="plan_rate_0_to_1",
-                                   violation_error_message="A rate is between 0 and 1 (0.05 = 5%)."),
+                                   violation_error_message=RATE_MESSAGE),
             models.CheckConstraint(
                 condition=Q(effective_end__isnull=True) | Q(effective_start__isnull=True)
                 | Q(effective_end__gte=F("effective_start")),
@@ -120,7 +127,7 @@ class Accelerator(models.Model):
 class CustomerOverride(models.Model):
     plan = models.ForeignKey(CommissionPlan, on_delete=models.CASCADE, related_name="overrides")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="commission_overrides")
-    default_rate = models.DecimalField(**RATE, null=True, blank=True)
+    default_rate = models.DecimalField(**RATE, null=True, blank=True, validators=RATE_VALIDATORS)
     effective_start = models.DateField(null=True, blank=True)
     effective_end = models.DateField(null=True, blank=True)
     position = models.PositiveIntegerField(default=0)
@@ -130,7 +137,7 @@ class CustomerOverride(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(default_rate__isnull=True) | Q(default_rate__gte=0, default_rate__lte=1),
-                name="override_rate_0_to_1", violation_error_message="A rate is between 0 and 1 (0.05 = 5%).",
+                name="override_rate_0_to_1", violation_error_message=RATE_MESSAGE,
             ),
             models.CheckConstraint(
                 condition=Q(effective_end__isnull=True) | Q(effective_start__isnull=True)
@@ -152,7 +159,7 @@ class CommissionRule(models.Model):
     )
     priority = models.IntegerField()
     name = models.CharField(max_length=200)
-    rate = models.DecimalField(**RATE, null=True, blank=True)
+    rate = models.DecimalField(**RATE, null=True, blank=True, validators=RATE_VALIDATORS)
     amount_per_unit = models.DecimalField(**PER_UNIT, null=True, blank=True, help_text="Paid per unit sold.")
     sku_patterns = models.JSONField(default=list, blank=True, validators=[validate_string_list])
     product_name_patterns = models.JSONField(default=list, blank=True, validators=[validate_string_list])
@@ -172,7 +179,7 @@ class CommissionRule(models.Model):
             models.UniqueConstraint(fields=["override", "priority"], condition=Q(override__isnull=False),
                                     name="rule_priority_unique_in_override"),
             models.CheckConstraint(condition=Q(rate__isnull=True) | Q(rate__gte=0, rate__lte=1), name="rule_rate_0_to_1",
-                                   violation_error_message="A rate is between 0 and 1 (0.05 = 5%)."),
+                                   violation_error_message=RATE_MESSAGE),
             models.CheckConstraint(
                 condition=Q(rate__isnull=False, amount_per_unit__isnull=True)
                 | Q(rate__isnull=True, amount_per_unit__isnull=False, amount_per_unit__gte=0),

@@ -1,0 +1,55 @@
+"""Regressions found looking at the plan pages as staff: a rate above 1 is a message on its field."""
+import pytest
+
+from commissions.models import CommissionPlan, CustomerOverride
+from commissions.tests.test_plans import create
+from commissions.tests.test_plans_admin import _plan_form
+
+pytestmark = pytest.mark.django_db
+
+RATE_MESSAGE = "A rate is between 0 and 1 (0.05 = 5%)."
+
+
+def _plan(tenant):
+    return CommissionPlan.objects.get(pk=create(tenant, CustomerOverrides=[], Rules=[])["CommissionPlanId"])
+
+
+def test_a_rule_rate_above_one_is_a_message_on_its_field(staff_client, tenant):
+    plan = _plan(tenant)
+    response = staff_client.post(f"/admin/commissions/commissionplan/{plan.pk}/change/", _plan_form(plan, tenant, rate="1.5"))
+    assert response.status_code == 200
+    row = response.context["inline_admin_formsets"][1].formset.forms[0]
+    assert row.errors["rate"] == [RATE_MESSAGE]
+    assert 'value="1.5"' in response.content.decode() and not plan.rules.exists()
+
+
+def test_a_plan_default_rate_above_one_is_a_message_on_its_field(staff_client, tenant):
+    plan = _plan(tenant)
+    form = _plan_form(plan, tenant, name="Kept as typed")
+    form["default_rate"] = "2"
+    response = staff_client.post(f"/admin/commissions/commissionplan/{plan.pk}/change/", form)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["default_rate"] == [RATE_MESSAGE]
+    assert "Kept as typed" in response.content.decode()
+    plan.refresh_from_db()
+    assert str(plan.default_rate) != "2" and not plan.rules.exists()
+
+
+def test_an_override_rate_above_one_is_a_message_on_its_field(staff_client, tenant):
+    plan = CommissionPlan.objects.get(pk=create(tenant)["CommissionPlanId"])
+    override = plan.overrides.get()
+    url = f"/admin/commissions/customeroverride/{override.pk}/change/"
+    rules = list(override.rules.all())
+    data = {"default_rate": "1.01", "effective_start": "", "effective_end": "",
+            "rules-TOTAL_FORMS": str(len(rules)), "rules-INITIAL_FORMS": str(len(rules))}
+    for index, rule in enumerate(rules):
+        data.update({f"rules-{index}-id": rule.pk, f"rules-{index}-override": override.pk,
+                     f"rules-{index}-priority": rule.priority, f"rules-{index}-name": rule.name,
+                     f"rules-{index}-rate": rule.rate or "", f"rules-{index}-amount_per_unit": rule.amount_per_unit or "",
+                     f"rules-{index}-sku_patterns": "\n".join(rule.sku_patterns),
+                     f"rules-{index}-product_name_patterns": "\n".join(rule.product_name_patterns),
+                     f"rules-{index}-customer_numbers": "\n".join(rule.customer_numbers)})
+    response = staff_client.post(url, data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["default_rate"] == [RATE_MESSAGE]
+    assert CustomerOverride.objects.get(pk=override.pk).default_rate != 1
