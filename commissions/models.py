@@ -269,7 +269,8 @@ class StatementLine(models.Model):
 
     statement = models.ForeignKey(CommissionStatement, on_delete=models.CASCADE, related_name="lines")
     entry = models.ForeignKey(StatementEntry, on_delete=models.CASCADE, related_name="lines")
-    sales_rep = models.ForeignKey(OrganizationSalesRep, on_delete=models.PROTECT, related_name="+")
+    # Indexed with the invoice line (Meta.indexes), not alone: see there.
+    sales_rep = models.ForeignKey(OrganizationSalesRep, on_delete=models.PROTECT, related_name="+", db_index=False)
     invoice_line = models.ForeignKey(InvoiceLine, null=True, on_delete=models.PROTECT, related_name="+")
     payment = models.ForeignKey(Payment, null=True, on_delete=models.PROTECT, related_name="+")
     credit_memo_line = models.ForeignKey(CreditMemoLine, null=True, on_delete=models.PROTECT, related_name="+")
@@ -291,6 +292,11 @@ class StatementLine(models.Model):
 
     class Meta:
         ordering = ["entry_id", "pk"]
+        # "This rep's live lines of these invoice lines" (generation's probes, the clawbacks' original
+        # line) must be an index lookup on both. With the rep's index alone, a planner that sees the
+        # statement table as small (as it is when a generation starts writing into it) reads every line
+        # the generation has written so far, once per chunk: quadratic in the statement's size.
+        indexes = [models.Index(fields=["sales_rep", "invoice_line"], name="statement_line_rep_line")]
         constraints = [
             models.UniqueConstraint(
                 fields=["invoice_line", "sales_rep"],
