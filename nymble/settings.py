@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "nymble.api.middleware.RefuseOversizedBodyMiddleware",
     "nymble.api.middleware.RefuseNulMiddleware",
+    "nymble.api.middleware.TrailingSlashMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -4,6 +4,7 @@ import re
 
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.urls import Resolver404, resolve
 
 from nymble.api.problems import PROBLEM_CONTENT_TYPE, not_found_view, problem
 
@@ -63,3 +64,26 @@ def _refuse(request, status: int, detail: str) -> HttpResponse:
     if not request.path.startswith("/api/"):
         return HttpResponse(detail, status=status, content_type="text/plain; charset=utf-8")
     return JsonResponse(problem(status, detail), status=status, content_type=PROBLEM_CONTENT_TYPE)
+
+
+class TrailingSlashMiddleware:
+    """The API's routes have no trailing slash; one sent anyway (`/api/customers/`) is the same
+    request without it, rather than a bare 404. Routes that have their slash (`/api/docs/`) keep it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        if path.startswith("/api/") and path.endswith("/") and not _resolves(path) and _resolves(path[:-1]):
+            request.path_info = path[:-1]
+            request.path = request.path[:-1]
+        return self.get_response(request)
+
+
+def _resolves(path: str) -> bool:
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True

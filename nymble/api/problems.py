@@ -97,7 +97,7 @@ def _problem_response(status_code: int, detail: str) -> JsonResponse:
 def not_found_view(request, exception=None):
     if not request.path.startswith("/api/"):
         return page_not_found(request, exception)
-    return _problem_response(404, "No such resource.")
+    return _problem_response(404, "No such resource. The API's routes are listed at /api/docs/.")
 
 
 def server_error_view(request):
