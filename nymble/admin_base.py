@@ -21,6 +21,8 @@ def api_error_text(exc: APIException) -> str:
 
 class ScopedAdmin(admin.ModelAdmin):
     organization_field = "organization"
+    # A record's history page lists its audit entries (the template is the audit app's).
+    object_history_template = "admin/audit/object_history.html"
 
     def get_queryset(self, request):
         qs = self.model.objects.visible_to(request.user)

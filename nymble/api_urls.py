@@ -31,5 +31,6 @@ urlpatterns = [
     path("", include("orders.urls")),
     path("", include("commissions.plans.urls")),
     path("", include("commissions.statements.urls")),
+    path("", include("audit.urls")),
 ]
 urlpatterns += salesreps_urlpatterns

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "orders",
     "commissions",
     "dashboard",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -94,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "nymble.scoping.StaffPrincipalMiddleware",
+    "audit.actors.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
