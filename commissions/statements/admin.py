@@ -1,6 +1,7 @@
-"""Commission statements in the admin: read-only pages (entries, the first lines, events), the
-workflow as actions (approve, mark paid, void, recalculate) through commissions.statements.services, a CSV
-export, a printable statement, and a page that generates statements for chosen reps and a period.
+"""Commission statements in the admin: read-only pages (entries, the first lines, adjustments,
+disputes, events) with the workflow as buttons (admin_workflow.py), the same steps as list actions
+through commissions.statements.services, a CSV export, a printable statement, and a page that
+generates statements for chosen reps and a period.
 
 Imported by commissions/admin.py, which is what Django's autodiscovery loads.
 """
@@ -18,6 +19,7 @@ from django.utils.html import format_html
 from rest_framework.exceptions import APIException
 
 from commissions.statements import services as statements
+from commissions.statements.admin_workflow import StatementWorkflowAdmin, is_uuid
 from commissions.statements.exports import statement_csv_response
 from commissions.models import CommissionStatement, StatementEntry, StatementEvent, StatementLine
 from nymble.admin_base import ReadOnlyInline, ScopedAdmin, ScopedRelatedFilter, api_error_text
@@ -132,7 +134,7 @@ class GenerateStatementsForm(forms.Form):
 
 
 @admin.register(CommissionStatement)
-class CommissionStatementAdmin(ScopedAdmin):
+class CommissionStatementAdmin(StatementWorkflowAdmin, ScopedAdmin):
     change_list_template = "admin/commissions/commissionstatement/change_list.html"
     list_display = ("sales_rep", "period", "currency_code", "status", "total", "updated_at")
     list_filter = ("status", ("sales_rep", ScopedRelatedFilter), ("period_start", admin.DateFieldListFilter))
@@ -150,7 +152,7 @@ class CommissionStatementAdmin(ScopedAdmin):
                        "sales_total", "quota", "attainment_shown", "lines_total", "total", "line_count", "paid_at",
                        "payment_reference", "failure", "created_at", "updated_at")
     inlines = [EntryInline, LineInline, EventInline]
-    actions = ["approve", "mark_paid_now", "void", "recalculate", "export_csv"]
+    actions = ["approve", "mark_paid", "void", "recalculate", "export_csv"]
 
     def has_add_permission(self, request):
         return False  # statements are generated (the "Generate statements" page, the API, the schedule)
@@ -208,11 +210,10 @@ class CommissionStatementAdmin(ScopedAdmin):
         self._each(request, queryset, "Approved",
                    lambda s: statements.statement_approve(statement=s, actor=request.user.email))
 
-    @admin.action(description="Mark paid, now (Approved → Paid)")
-    def mark_paid_now(self, request, queryset):
-        self._each(request, queryset, "Marked paid",
-                   lambda s: statements.statement_mark_paid(statement=s, actor=request.user.email,
-                                                            paid_at=timezone.now()))
+    @admin.action(description="Mark paid… (Approved → Paid, all or none, with a reference)")
+    def mark_paid(self, request, queryset):
+        ids = "&".join(f"ids={pk}" for pk in queryset.values_list("pk", flat=True))
+        return redirect(f"{reverse('admin:commissions_commissionstatement_bulk_mark_paid')}?{ids}")
 
     @admin.action(description="Void (Draft, Approved or Failed; the lines become eligible again)")
     def void(self, request, queryset):
@@ -241,7 +242,14 @@ class CommissionStatementAdmin(ScopedAdmin):
             path("generate/", view(self.generate_view), name="commissions_commissionstatement_generate"),
             path("<uuid:statement_id>/print/", view(self.print_view), name="commissions_commissionstatement_print"),
             path("<uuid:statement_id>/export.csv", view(self.csv_view), name="commissions_commissionstatement_csv"),
+            *self.workflow_urls(),
         ] + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        statement = self.get_queryset(request).filter(pk=object_id).first() if is_uuid(object_id) else None
+        if statement is not None:
+            extra_context = {**self.workflow_context(request, statement), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def _statement(self, request, statement_id) -> CommissionStatement:
         queryset = self.get_queryset(request).select_related("sales_rep", "organization", "plan")
@@ -306,3 +314,4 @@ class CommissionStatementAdmin(ScopedAdmin):
         self.message_user(request, format_html(
             '{}: <a href="{}">{} statement {} – {}</a>, total {} {}.', rep.rep_number, url, statement.status,
             statement.period_start, statement.period_end, statement.total, statement.currency_code), messages.SUCCESS)
+

@@ -1,7 +1,5 @@
 """Disputes in the admin: the organization's open ones at a glance (filter Open by default view),
 resolved through the service with a resolution."""
-import uuid
-
 from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import redirect
@@ -12,6 +10,7 @@ from rest_framework.exceptions import APIException
 
 from commissions.models import DisputeStatus, StatementDispute
 from commissions.statements import services as statements
+from commissions.statements.admin_workflow import is_uuid
 from nymble.admin_base import ScopedAdmin, api_error_text
 
 
@@ -62,7 +61,7 @@ class StatementDisputeAdmin(ScopedAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def resolve_view(self, request, object_id):
-        dispute = self.get_queryset(request).filter(pk=object_id).first() if _is_uuid(object_id) else None
+        dispute = self.get_queryset(request).filter(pk=object_id).first() if is_uuid(object_id) else None
         if dispute is None or not self._in_scope(request):
             return redirect("admin:commissions_statementdispute_changelist")
         form = ResolveForm(request.POST or None)
@@ -80,12 +79,4 @@ class StatementDisputeAdmin(ScopedAdmin):
                    "form": form, "dispute": dispute, "opts": self.model._meta}
         return TemplateResponse(request, "admin/commissions/statementdispute/resolve.html", context,
                                 status=400 if request.method == "POST" else 200)
-
-
-def _is_uuid(value) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 

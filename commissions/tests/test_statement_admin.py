@@ -128,7 +128,7 @@ def test_actions_go_through_the_services(staff_client, tenant, statement, sales)
     assert statement.status == "Approved"
     page = run_action(staff_client, "recalculate", statement).content.decode()
     assert "A Approved statement cannot be recalculated" in page
-    run_action(staff_client, "mark_paid_now", statement)
+    staff_client.post(f"{ADMIN_URL}{statement.pk}/mark-paid/", {"reference": "PAY-1"})
     statement.refresh_from_db()
     assert statement.status == "Paid" and statement.paid_at is not None
     page = run_action(staff_client, "void", statement).content.decode()
