@@ -6,6 +6,8 @@ from rest_framework.exceptions import APIException
 from customers import services
 from customers.models import Address, Contact, Customer
 from customers.selectors import customer_search
+from customers.terms import COMMON_TERMS
+from nymble.currencies import CURRENCY_CHOICES
 from nymble.models import Organization
 from nymble.admin_base import ScopedAdmin, ScopedInline, ScopedRelatedFilter, form_errors_from
 
@@ -51,11 +53,26 @@ class ContactInline(ScopedInline):
 
 
 class CustomerForm(forms.ModelForm):
-    """Checks what the services would refuse, so the staff user sees it on the form."""
+    """Checks what the services would refuse, so the staff user sees it on the form. Terms and
+    currency are choices of what the API takes (the model's validators check them again)."""
+
+    admin_organization_id = None  # set by CustomerAdmin.get_form
+    terms = forms.ChoiceField(required=False, help_text="The default terms of the customer's orders.")
+    currency_code = forms.ChoiceField(label="Currency", choices=CURRENCY_CHOICES)
 
     class Meta:
         model = Customer
         exclude = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        own = self.instance.terms
+        offered = [own] if own and own not in COMMON_TERMS else []
+        self.fields["terms"].choices = [("", "none: each order names its terms"),
+                                        *((terms, terms) for terms in [*offered, *COMMON_TERMS])]
+        if self.instance.pk is None and self.admin_organization_id:
+            self.fields["currency_code"].initial = (
+                Organization.objects.filter(pk=self.admin_organization_id).values_list("currency_code", flat=True).first())
 
     def clean(self):
         cleaned = super().clean()

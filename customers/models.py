@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from customers.terms import validate_terms
+from nymble.currencies import validate_currency_code
 from nymble.identifiers import validate_identifier
 from nymble.models import Membership, Organization, PriceTier
 from nymble.scoping import ScopedQuerySet, principal_of
@@ -40,9 +42,9 @@ class Customer(models.Model):
     sales_rep = models.ForeignKey(
         OrganizationSalesRep, null=True, blank=True, on_delete=models.PROTECT, related_name="customers"
     )
-    terms = models.CharField(max_length=32, blank=True)
+    terms = models.CharField(max_length=32, blank=True, validators=[validate_terms])
     external_id = models.CharField(max_length=128, null=True, blank=True, validators=[validate_identifier])
-    currency_code = models.CharField(max_length=3)
+    currency_code = models.CharField(max_length=3, validators=[validate_currency_code])
     attributes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)

@@ -1,8 +1,8 @@
-import re
-
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from customers.models import Customer
+from customers.terms import terms_normalized
 from nymble.api.serializers import (
     ApiSerializer,
     CurrencyField,
@@ -15,19 +15,12 @@ from nymble.identifiers import validate_identifier
 from nymble.models import PriceTier
 from salesreps.models import OrganizationSalesRep
 
-TERMS = re.compile(r"^(?:net(\d{1,3})|cod|prepaid)$", re.IGNORECASE)
-
-
 def normalize_terms(value: str) -> str:
-    """`Net30`, `COD` or `Prepaid` (any case); empty means none given."""
-    if not value:
-        return ""
-    match = TERMS.match(value.strip())
-    if not match:
-        raise serializers.ValidationError("Must be NetN (e.g. Net30), COD or Prepaid.")
-    if match.group(1):
-        return f"Net{int(match.group(1))}"
-    return "COD" if value.strip().lower() == "cod" else "Prepaid"
+    """`Net30`, `COD` or `Prepaid` (any case); empty means none given. The rule is customers.terms'."""
+    try:
+        return terms_normalized(value)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.messages) from None
 
 
 class AddressSerializer(ApiSerializer):

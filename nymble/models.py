@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from nymble.currencies import validate_currency_code
 from nymble.identifiers import validate_identifier
 from nymble.scoping import ScopedQuerySet, principal_of
 
@@ -39,7 +40,7 @@ class Organization(models.Model):
     name = models.CharField(max_length=200)
     org_code = models.CharField("OrgCode", max_length=32, unique=True, validators=[validate_identifier])
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
-    currency_code = models.CharField(max_length=3, default="USD")
+    currency_code = models.CharField(max_length=3, default="USD", validators=[validate_currency_code])
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = OrganizationQuerySet.as_manager()

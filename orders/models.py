@@ -12,6 +12,7 @@ from django.db.models.functions import Round
 from django.utils import timezone
 
 from customers.models import Customer
+from nymble.currencies import validate_currency_code
 from nymble.identifiers import validate_identifier
 from nymble.models import Organization, PriceTier
 from nymble.scoping import ScopedQuerySet, principal_of
@@ -75,7 +76,7 @@ class ProductPrice(models.Model):
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="prices")
     price_tier = models.ForeignKey(PriceTier, on_delete=models.PROTECT, related_name="prices")
-    currency_code = models.CharField(max_length=3)
+    currency_code = models.CharField(max_length=3, validators=[validate_currency_code])
     at_quantity = models.PositiveIntegerField(default=1)
     price = models.DecimalField(**MONEY)
 

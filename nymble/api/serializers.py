@@ -20,7 +20,7 @@ from rest_framework import serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 
-from nymble.currencies import ISO_4217
+from nymble.currencies import validate_currency_code
 
 
 # The value type that a field writes as it is (a str for a CharField, …).
@@ -178,8 +178,10 @@ class CurrencyField(serializers.CharField):
 
     def to_internal_value(self, data):
         code = super().to_internal_value(data).upper()
-        if code not in ISO_4217:
-            raise serializers.ValidationError(f"'{code}' is not an ISO 4217 currency code.")
+        try:
+            validate_currency_code(code)  # the models' own check, so the admin refuses what this refuses
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
         return code
 
 
