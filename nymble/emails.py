@@ -1,4 +1,5 @@
-"""Mail the product sends its people (invitations, password resets): rendered from templates,
+"""Mail the product sends its people (invitations, password resets, statements approved and paid,
+disputes raised): rendered from templates, a plain-text part and an HTML one,
 sent once the change that caused it commits, by the worker when there is a broker and in-process
 otherwise. A mail server that fails never fails the request: the worker retries, the embedded
 default logs it."""
@@ -19,16 +20,18 @@ def public_link(path: str) -> str:
 
 
 def email_send_after_commit(*, to: str, template: str, context: dict) -> None:
-    """Renders `emails/<template>_subject.txt` and `emails/<template>.txt` now and sends them after
-    the current transaction commits (nothing is sent if it rolls back)."""
+    """Renders `emails/<template>_subject.txt`, the plain-text part `emails/<template>.txt` and the
+    HTML part `emails/<template>.html` now and sends them after the current transaction commits
+    (nothing is sent if it rolls back)."""
     subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
     body = render_to_string(f"emails/{template}.txt", context)
+    html = render_to_string(f"emails/{template}.html", context)
 
     def send():
         from nymble.tasks import send_email
 
         try:
-            send_email.delay(to=to, subject=subject, body=body)
+            send_email.delay(to=to, subject=subject, body=body, html=html)
         except Exception:  # eagerly (no broker) or a broker that is down: logged, the change stands
             logger.exception("Could not send the %s mail to %s", template, to)
 

@@ -171,6 +171,23 @@ def test_reps_hear_of_approval_and_payment_and_admins_of_disputes(shop, draft, m
     assert "paid" in paid.subject and "PAY-9" in paid.body
 
 
+def test_each_mail_has_a_plain_text_part_and_an_html_one_each_escaped_as_it_should(shop, draft, mailoutbox):
+    note = 'Order <b>"A&B"</b> is missing'
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        shop.rep_api.post(f"{draft['url']}/disputes", {"Note": note}, format="json")
+    [mail] = mailoutbox
+    assert note in mail.body  # plain text is not HTML: nothing escaped
+    [(html, kind)] = mail.alternatives
+    assert kind == "text/html" and "Order &lt;b&gt;&quot;A&amp;B&quot;&lt;/b&gt; is missing" in html
+    assert "<b>" not in html and 'href="http' in html and "Resolve it" in html
+    dispute_id = shop.admin_api.get(draft["url"]).json()["Disputes"][0]["DisputeId"]
+    shop.admin_api.post(f"{draft['url']}/disputes/{dispute_id}/resolve", {"Resolution": "ok"}, format="json")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        shop.admin_api.post(f"{draft['url']}/approve", {}, format="json")
+    approved_html = mailoutbox[1].alternatives[0][0]
+    assert "<strong>10.00 USD</strong>" in approved_html and "See the statement" in approved_html
+
+
 def test_a_refused_approval_sends_nothing(shop, draft, mailoutbox):
     shop.rep_api.post(f"{draft['url']}/disputes", {"Note": "wrong"}, format="json")
     mailoutbox.clear()
