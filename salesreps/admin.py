@@ -1,19 +1,24 @@
 """Sales reps in the admin. Every write goes through salesreps.services, as the API's do, so a
-deactivation revokes tokens and a new rep links the global identity of its email."""
+deactivation revokes tokens and a new rep links the global identity of its email. A refusal (a
+taken RepNumber, a shared login's password) comes back on its field, the form as it was sent."""
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import password_validation
 from django.db.models import Count
-from django.http import HttpResponseRedirect
+from rest_framework.exceptions import APIException
 
 from customers.models import Customer
 from nymble.admin_base import ReadOnlyInline, ScopedAdmin
+from nymble.admin_refusals import RefusableAdmin, refusal_on_fields
 from nymble.models import Organization
 from salesreps import services
 from salesreps.models import OrganizationSalesRep
 
 # Model fields an admin form may change, as sales_rep_update names them.
 UPDATABLE = ("rep_number", "first_name", "last_name", "phone_number", "active")
+# The services' wire names → the forms' fields, for their refusals.
+WIRE_TO_FIELD = {"RepNumber": "rep_number", "FirstName": "first_name", "LastName": "last_name", "Email": "email",
+                 "Password": "password", "PhoneNumber": "phone_number", "Active": "active"}
 
 
 def _checked_password(form: forms.ModelForm) -> str:
@@ -33,7 +38,7 @@ class SalesRepAddForm(forms.ModelForm):
     password = forms.CharField(
         required=False,
         strip=False,
-        widget=forms.PasswordInput(render_value=False),
+        widget=forms.PasswordInput(render_value=True),  # a refused form comes back as it was typed
         help_text="The password of a new login. An existing login keeps its own password.",
     )
 
@@ -50,7 +55,7 @@ class SalesRepChangeForm(forms.ModelForm):
         label="New password",
         required=False,
         strip=False,
-        widget=forms.PasswordInput(render_value=False),
+        widget=forms.PasswordInput(render_value=True),  # a refused form comes back as it was typed
         help_text="Leave empty to keep it. Only a login that belongs to this organization alone can be changed here.",
     )
 
@@ -76,7 +81,7 @@ class CustomerInline(ReadOnlyInline):
 
 
 @admin.register(OrganizationSalesRep)
-class OrganizationSalesRepAdmin(ScopedAdmin):
+class OrganizationSalesRepAdmin(RefusableAdmin, ScopedAdmin):
     list_display = ("rep_number", "full_name", "email", "active", "customer_count")
     list_display_links = ("rep_number", "full_name")
     list_filter = ("active",)
@@ -116,56 +121,32 @@ class OrganizationSalesRepAdmin(ScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        if change:
-            changes = {name: data[name] for name in form.changed_data if name in UPDATABLE}
-            if data.get("password"):
-                changes["password"] = data["password"]
-            rep = self.run_service(request, services.sales_rep_update, rep=obj, **changes)
-        else:
-            organization = data["organization"] if request.user.is_superuser else None
-            rep = self.run_service(
-                request,
-                services.sales_rep_create,
-                organization=organization or self._organization(request),
-                rep_number=data["rep_number"],
-                first_name=data["first_name"],
-                last_name=data["last_name"],
-                email=data["email"],
-                phone_number=data.get("phone_number") or "",
-                active=data.get("active", True),
-                password=data.get("password") or None,
-            )
-        if rep is None:
-            request._sales_rep_refused = True  # the service said why, as a message
-            return
+        try:
+            if change:
+                changes = {name: data[name] for name in form.changed_data if name in UPDATABLE}
+                if data.get("password"):
+                    changes["password"] = data["password"]
+                rep = services.sales_rep_update(rep=obj, **changes)
+            else:
+                organization = data["organization"] if request.user.is_superuser else None
+                rep = services.sales_rep_create(
+                    organization=organization or self._organization(request),
+                    rep_number=data["rep_number"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    email=data["email"],
+                    phone_number=data.get("phone_number") or "",
+                    active=data.get("active", True),
+                    password=data.get("password") or None,
+                )
+        except APIException as exc:
+            raise refusal_on_fields(exc, WIRE_TO_FIELD) from None
         for field in obj._meta.concrete_fields:
             setattr(obj, field.attname, getattr(rep, field.attname))
         obj._state.adding = False
 
     def _organization(self, request) -> Organization:
         return Organization.objects.get(pk=self.principal(request).organization_id)
-
-    @staticmethod
-    def _refused(request) -> bool:
-        return getattr(request, "_sales_rep_refused", False)
-
-    def log_addition(self, request, obj, message):
-        if not self._refused(request):
-            return super().log_addition(request, obj, message)
-
-    def log_change(self, request, obj, message):
-        if not self._refused(request):
-            return super().log_change(request, obj, message)
-
-    def response_add(self, request, obj, post_url_continue=None):
-        if self._refused(request):
-            return HttpResponseRedirect(request.get_full_path())  # back to the form; nothing was saved
-        return super().response_add(request, obj, post_url_continue)
-
-    def response_change(self, request, obj):
-        if self._refused(request):
-            return HttpResponseRedirect(request.get_full_path())
-        return super().response_change(request, obj)
 
     # ---- list columns
 

@@ -22,7 +22,14 @@ from commissions import engine
 from commissions.models import Accelerator, AcceleratorMethod, CommissionPlan, CommissionRule, CustomerOverride
 from commissions.plans import services as plans
 from nymble.admin_base import ScopedAdmin, ScopedInline
-from orders.admin import RefusableAdmin, RefusableFormSet, RefusableInline, changed_rows, refusal_of, wire_parts
+from nymble.admin_refusals import (
+    RefusableAdmin,
+    RefusableFormSet,
+    RefusableInline,
+    changed_rows,
+    refusal_of,
+    wire_parts,
+)
 
 RULE_FIELDS = ("priority", "name", "rate", "amount_per_unit", "sku_patterns", "product_name_patterns",
                "customer_numbers", "min_line_amount", "max_line_amount")
