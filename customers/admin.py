@@ -4,12 +4,14 @@ from django.forms.models import BaseInlineFormSet
 from rest_framework.exceptions import APIException
 
 from customers import services
+from customers.imports import IMPORT_HELP, CustomerResource
 from customers.models import Address, Contact, Customer
 from customers.selectors import customer_search
 from customers.terms import COMMON_TERMS
 from nymble.currencies import CURRENCY_CHOICES
 from nymble.models import Organization
 from nymble.admin_base import ScopedAdmin, ScopedInline, ScopedRelatedFilter, form_errors_from
+from nymble.spreadsheets import SpreadsheetAdminMixin
 
 FORM_FIELDS = {wire: field for field, wire in services.WIRE_NAMES.items()}
 
@@ -95,7 +97,9 @@ class CustomerForm(forms.ModelForm):
 
 
 @admin.register(Customer)
-class CustomerAdmin(ScopedAdmin):
+class CustomerAdmin(SpreadsheetAdminMixin, ScopedAdmin):
+    resource_classes = [CustomerResource]  # import and export through customers.imports
+    import_help = IMPORT_HELP
     form = CustomerForm
     list_display = ("customer_number", "company_name", "price_tier", "sales_rep", "terms", "active", "updated_at")
     list_display_links = ("customer_number", "company_name")

@@ -10,6 +10,7 @@ from rest_framework.exceptions import APIException
 
 from nymble.api.problems import flatten_errors
 from nymble.scoping import principal_of
+from nymble.spreadsheets import ListExportMixin
 
 
 def api_error_text(exc: APIException) -> str:
@@ -19,7 +20,7 @@ def api_error_text(exc: APIException) -> str:
     return str(errors)
 
 
-class ScopedAdmin(admin.ModelAdmin):
+class ScopedAdmin(ListExportMixin, admin.ModelAdmin):
     organization_field = "organization"
     # A record's history page lists its audit entries (the template is the audit app's).
     object_history_template = "admin/audit/object_history.html"

@@ -13,7 +13,9 @@ from nymble.admin_base import ScopedAdmin, ScopedInline
 from nymble.api.problems import flatten_errors
 from nymble.currencies import ISO_4217
 from nymble.models import Organization
+from nymble.spreadsheets import SpreadsheetAdminMixin
 from orders.catalog import services as catalog
+from orders.catalog.imports import IMPORT_HELP, ProductResource
 from orders.models import Product, ProductPrice
 
 PRICE_FORM_FIELDS = {wire: field for field, wire in catalog.PRICE_WIRE_NAMES.items()}
@@ -128,7 +130,9 @@ class ProductForm(forms.ModelForm):
 
 
 @admin.register(Product)
-class ProductAdmin(ScopedAdmin):
+class ProductAdmin(SpreadsheetAdminMixin, ScopedAdmin):
+    resource_classes = [ProductResource]  # import and export through orders.catalog.imports
+    import_help = IMPORT_HELP
     form = ProductForm
     list_display = ("sku", "name", "category", "upc", "active", "minimum_order_quantity", "quantity_increment",
                     "price_count", "updated_at")
