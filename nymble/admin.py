@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django_celery_beat import admin as beat_admin  # registered first, so it can be narrowed below
 
 from nymble import logins, services
 from nymble.admin_base import ScopedAdmin, ScopedInline
@@ -69,6 +70,13 @@ class MembershipInline(ScopedInline):
         return Membership.objects.visible_to(request.user)
 
 
+PASSWORD_BELONGS_TO_ITS_PERSON = (
+    "A login's password belongs to its person: they choose it through the reset mail (“Forgot your "
+    "password?” at login) or their invitation. A rep's password is set on the rep's page while the login "
+    "belongs to your organization alone."
+)
+
+
 @admin.register(User)
 class UserAdmin(ScopedAdmin, DjangoUserAdmin):
     organization_field = None
@@ -86,6 +94,28 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
 
     def has_change_permission(self, request, obj=None):
         return request.user.is_superuser
+
+    def get_fieldsets(self, request, obj=None):
+        """Staff, who may not change a login, see how its password is set instead of a "Reset
+        password" button that could only refuse them."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or request.user.is_superuser:
+            return fieldsets
+        return tuple((name, {**options, "fields": tuple("password_note" if field == "password" else field
+                                                           for field in options["fields"])})
+                     for name, options in fieldsets)
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), "password_note")
+
+    @admin.display(description="password")
+    def password_note(self, obj):
+        return PASSWORD_BELONGS_TO_ITS_PERSON
+
+    def user_change_password(self, request, id, form_url=""):
+        if not request.user.is_superuser:
+            raise PermissionDenied(PASSWORD_BELONGS_TO_ITS_PERSON)
+        return super().user_change_password(request, id, form_url)
 
 
 @admin.register(Membership)
@@ -143,3 +173,45 @@ class ApiClientAdmin(ScopedAdmin):
         for client in queryset:
             services.api_client_revoke(client=client)
         self.message_user(request, "Revoked; their tokens fail from the next request on.", messages.SUCCESS)
+
+
+class SuperusersOnly:
+    """django-celery-beat's own pages hold every organization's tasks: a superuser's tools. A staff
+    user who follows an old link learns where its organization's schedule is, on a styled page."""
+
+    refusal = ("These pages hold the scheduled tasks of every organization, so they are for superusers. "
+               "Your organization's statement run has its own page: Commissions → Statement schedules.")
+
+    def _refuse_staff(self, request):
+        if not request.user.is_superuser:
+            raise PermissionDenied(self.refusal)
+
+    def changelist_view(self, request, extra_context=None):
+        self._refuse_staff(request)
+        return super().changelist_view(request, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        self._refuse_staff(request)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._refuse_staff(request)
+        return super().history_view(request, object_id, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        self._refuse_staff(request)
+        return super().delete_view(request, object_id, extra_context)
+
+
+@admin.site.admin_view
+def beat_app_index(request):
+    """/admin/django_celery_beat/: the app's index for superusers, the same explanation for staff."""
+    if not request.user.is_superuser:
+        raise PermissionDenied(SuperusersOnly.refusal)
+    return admin.site.app_index(request, beat_admin.__package__)
+
+
+for _model, _model_admin in list(admin.site._registry.items()):
+    if _model._meta.app_label == beat_admin.__package__:
+        admin.site.unregister(_model)
+        admin.site.register(_model, type(type(_model_admin).__name__, (SuperusersOnly, type(_model_admin)), {}))

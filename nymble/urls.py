@@ -3,9 +3,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from nymble.account_views import account_page
+from nymble.admin import beat_app_index
 from nymble.api.entry import api_index
 
 urlpatterns = [
+    path("admin/django_celery_beat/", beat_app_index),  # superusers only; staff are told where their schedule is
     path("admin/", admin.site.urls),
     path("accounts/invitation/", account_page, {"kind": "invitation"}, name="account-invitation"),
     path("accounts/reset/", account_page, {"kind": "reset"}, name="account-reset"),
