@@ -2,6 +2,7 @@
 from rest_framework import serializers
 
 from nymble.api.serializers import ApiSerializer
+from nymble.models import Role
 
 
 class InvitationAcceptSerializer(ApiSerializer):
@@ -16,7 +17,7 @@ class InvitationAcceptSerializer(ApiSerializer):
 class InvitationAcceptedSerializer(serializers.Serializer):
     OrganizationId = serializers.UUIDField(source="organization_id")
     OrgCode = serializers.CharField(source="organization.org_code")
-    Role = serializers.CharField(source="role")
+    Role = serializers.ChoiceField(source="role", choices=Role.choices)
     Email = serializers.CharField(source="user.email")
 
 

@@ -12,10 +12,12 @@ class TokenRequestSerializer(ApiSerializer):
 
 
 class TokenResponseSerializer(serializers.Serializer):
+    """Tokens of a login: send `Authorization: Bearer <AccessToken>`; API clients get no refresh token."""
+
     AccessToken = serializers.CharField()
-    RefreshToken = serializers.CharField(required=False)
-    TokenType = serializers.CharField()
-    ExpiresIn = serializers.IntegerField()
+    RefreshToken = serializers.CharField(required=False, help_text="Password logins only.")
+    TokenType = serializers.ChoiceField(choices=["Bearer"])
+    ExpiresIn = serializers.IntegerField(help_text="Seconds until the access token expires.")
 
 
 class RefreshRequestSerializer(ApiSerializer):

@@ -1,5 +1,5 @@
 """Login, tokens, and the organization's own settings."""
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -43,6 +43,12 @@ TOO_MANY = OpenApiResponse(description="Too many failed attempts from this addre
 class TokenView(PublicView):
     @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer, 429: TOO_MANY}, auth=[])
     def post(self, request):
+        """Log in with an email and password
+
+        Answers an access token (send it as `Authorization: Bearer <AccessToken>`) and a refresh token.
+        `OrgCode` may be left out when the login belongs to one organization. After 10 failures for an
+        email from one address (or 100 from the address) in 15 minutes: 429 with `Retry-After`.
+        """
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         membership = logins.login_with_password(
@@ -57,6 +63,10 @@ class TokenView(PublicView):
 class TokenRefreshView(PublicView):
     @extend_schema(request=RefreshRequestSerializer, responses={200: TokenResponseSerializer}, auth=[])
     def post(self, request):
+        """Get a new access token with a refresh token
+
+        Refused (401) once the session was logged out, or its customer or rep deactivated.
+        """
         data = RefreshRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return Response(tokens.refresh_access(data.validated_data["RefreshToken"]))
@@ -65,6 +75,10 @@ class TokenRefreshView(PublicView):
 class LogoutView(PublicView):
     @extend_schema(request=RefreshRequestSerializer, responses={204: None}, auth=[])
     def post(self, request):
+        """Log out: end the refresh token's session
+
+        The refresh token and every access token issued from it fail from the next request on.
+        """
         data = RefreshRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         tokens.refresh_revoke(data.validated_data["RefreshToken"])
@@ -78,6 +92,11 @@ class ClientLoginView(PublicView):
         auth=[],
     )
     def post(self, request):
+        """Log in as an API client (ERP or CRM sync)
+
+        Answers an access token with admin rights in the client's organization. At most 10 logins a
+        minute per `ClientId`, and 10 wrong secrets a minute per client and address: then 429.
+        """
         data = ClientLoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         client = services.api_client_authenticate(
@@ -131,6 +150,8 @@ class PasswordResetConfirmView(PublicView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(retrieve=extend_schema(summary="Get the caller's organization",
+                                           description="Only the caller's own organization; any other id is a 404."))
 class OrganizationViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
     model = Organization
     serializer_class = OrganizationSerializer
@@ -156,6 +177,11 @@ class OrganizationSettingViewSet(OrganizationNestedMixin, mixins.ListModelMixin,
         return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    list=extend_schema(summary="List the organization's price tiers", description="Every role of the organization reads them."),
+    create=extend_schema(summary="Add a price tier", description="Admins only. A customer's `Pricing` and an "
+                         "order's `PriceTier` name one of these codes."),
+)
 class PriceTierViewSet(OrganizationSettingViewSet):
     model = PriceTier
     serializer_class = PriceTierSerializer
@@ -164,6 +190,12 @@ class PriceTierViewSet(OrganizationSettingViewSet):
     default_sort = "Code"
 
 
+@extend_schema_view(
+    list=extend_schema(summary="List the organization's customer attribute definitions",
+                       description="The keys a customer's `CustomerAttributes` may use, with their types."),
+    create=extend_schema(summary="Define a customer attribute", description="Admins only. A `Required` attribute "
+                         "must then be given on every customer."),
+)
 class AttributeDefinitionViewSet(OrganizationSettingViewSet):
     model = CustomerAttributeDefinition
     serializer_class = AttributeDefinitionSerializer
@@ -172,6 +204,10 @@ class AttributeDefinitionViewSet(OrganizationSettingViewSet):
     default_sort = "Key"
 
 
+@extend_schema_view(
+    list=extend_schema(summary="List the organization's API clients", description="Admins only; secrets are never shown again."),
+    destroy=extend_schema(summary="Revoke an API client", description="Admins only; its tokens fail from the next request on."),
+)
 class ApiClientViewSet(
     OrganizationNestedMixin, mixins.ListModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, ScopedViewSet
 ):
@@ -182,6 +218,10 @@ class ApiClientViewSet(
 
     @extend_schema(responses={201: ApiClientCreatedSerializer})
     def create(self, request, *args, **kwargs):
+        """Create an API client
+
+        Admins only. The answer carries the `ClientSecret`, shown this once (it is stored hashed).
+        """
         data = ApiClientSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         client, secret = services.api_client_create(organization=self.organization, name=data.validated_data["name"])

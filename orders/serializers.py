@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from nymble.api.serializers import ApiSerializer, CurrencyField, MoneyField, OptionalTextField, prefetched
 from nymble.identifiers import validate_identifier
+from nymble.models import Role
 from orders.models import Channel, Invoice, InvoiceStatus, Order, OrderStatus, OrderType, SalesCredit
 
 MAX_QUANTITY = 1_000_000
@@ -41,18 +42,44 @@ def sales_credits_input(validated: list[dict]) -> list[dict]:
     return [{"rep_number": credit["sales_rep"]["rep_number"], "share": credit["share"]} for credit in validated]
 
 
+class SnapshotAddressSerializer(serializers.Serializer):
+    """A default address of the customer as it was when the order was placed."""
+
+    Address1 = serializers.CharField()
+    Address2 = serializers.CharField()
+    City = serializers.CharField()
+    StateProvince = serializers.CharField()
+    ZipPostalCode = serializers.CharField()
+    Country = serializers.CharField()
+    Code = serializers.CharField()
+
+
+def _snapshot_text(help_text: str, **kwargs) -> serializers.CharField:
+    return serializers.CharField(required=False, allow_blank=True, help_text=help_text, **kwargs)
+
+
 class OrderCustomerSerializer(ApiSerializer):
-    """The order's customer: given by `CustomerNumber`; the company fields are the snapshot it answers with."""
+    """The order's customer, named by `CustomerNumber`. The company fields answer with the customer as
+    it was when the order was placed; sent (as the seed's example does), they are accepted and ignored."""
 
     CustomerNumber = serializers.CharField(max_length=64)
-    CompanyName = serializers.CharField(read_only=True)
-    CompanyEmail = serializers.CharField(read_only=True)
-    CompanyPhone = serializers.CharField(read_only=True)
-    ShippingAddress = serializers.DictField(read_only=True, allow_null=True)
-    BillingAddress = serializers.DictField(read_only=True, allow_null=True)
+    CompanyName = _snapshot_text("The customer's company name when the order was placed; ignored on input.",
+                                 max_length=200)
+    CompanyEmail = _snapshot_text("The customer's company email when the order was placed; ignored on input.",
+                                  max_length=254)
+    CompanyPhone = _snapshot_text("The customer's phone when the order was placed; ignored on input.", max_length=40)
+    ShippingAddress = SnapshotAddressSerializer(read_only=True, allow_null=True,
+                                                help_text="The customer's default Shipping address, if it had one.")
+    BillingAddress = SnapshotAddressSerializer(read_only=True, allow_null=True,
+                                               help_text="The customer's default Billing address, if it had one.")
+
+    def validate(self, attrs):
+        return {"CustomerNumber": attrs["CustomerNumber"]}  # the company fields are the stored customer's
 
 
 class OrderItemSerializer(ApiSerializer):
+    """A line of an order: `Sku` and `Quantity` in (and `Price`, for reps and admins); the catalog price and total out."""
+
     Sku = serializers.CharField(source="sku", max_length=64)
     ProductName = serializers.CharField(source="product_name", read_only=True)
     Quantity = serializers.IntegerField(source="quantity", min_value=1, max_value=MAX_QUANTITY)
@@ -62,8 +89,10 @@ class OrderItemSerializer(ApiSerializer):
 
 
 class PlacedBySerializer(serializers.Serializer):
+    """Who placed the order: a login's email or an API client's name, and the role it acted in."""
+
     Name = serializers.CharField(source="placed_by_label")
-    Role = serializers.CharField(source="placed_by_role")
+    Role = serializers.ChoiceField(source="placed_by_role", choices=Role.choices)
 
 
 class OrderSerializer(ApiSerializer):
@@ -74,7 +103,7 @@ class OrderSerializer(ApiSerializer):
     Customer = OrderCustomerSerializer(source="customer_snapshot")
     OrderType = serializers.ChoiceField(source="order_type", choices=OrderType.choices, required=False)
     Channel = serializers.ChoiceField(source="channel", choices=Channel.choices, required=False)
-    Status = serializers.CharField(source="status", read_only=True)
+    Status = serializers.ChoiceField(source="status", choices=OrderStatus.choices, read_only=True)
     PONumber = OptionalTextField(source="po_number", max_length=64)
     PriceTier = serializers.CharField(source="price_tier.code", read_only=True)
     CurrencyCode = CurrencyField(source="currency_code", required=False)
@@ -101,10 +130,14 @@ class OrderCreateSerializer(OrderSerializer):
 
 
 class OrderStatusSerializer(ApiSerializer):
+    """The body of an admin's PATCH of an order: the status it moves forward to."""
+
     Status = serializers.ChoiceField(choices=OrderStatus.choices)
 
 
 class InvoiceLineSerializer(serializers.Serializer):
+    """One line of an invoice: an order item as invoiced."""
+
     Sku = serializers.CharField(source="sku")
     ProductName = serializers.CharField(source="product_name")
     Quantity = serializers.IntegerField(source="quantity")
@@ -113,8 +146,11 @@ class InvoiceLineSerializer(serializers.Serializer):
 
 
 class PaymentSerializer(ApiSerializer):
+    """A payment against an invoice; recorded with `Amount` (above 0, at most the balance), `PaidAt` and `Reference`."""
+
     PaymentId = serializers.UUIDField(source="public_id", read_only=True)
-    Amount = MoneyField(source="amount", max_digits=12)
+    Amount = MoneyField(source="amount", max_digits=12, min_value=Decimal("0.01"),
+                        help_text="Above 0 and at most the invoice's balance.")
     PaidAt = serializers.DateTimeField(source="paid_at", required=False)
     Reference = OptionalTextField(source="reference", max_length=128)
     RecordedBy = serializers.CharField(source="recorded_by", read_only=True)
@@ -122,6 +158,8 @@ class PaymentSerializer(ApiSerializer):
 
 
 class CreditMemoLineSerializer(ApiSerializer):
+    """Units of an invoiced SKU returned: `Sku` and `Quantity` in, its price and amount out."""
+
     Sku = serializers.CharField(source="invoice_line.sku", max_length=64)
     Quantity = serializers.IntegerField(source="quantity", min_value=1, max_value=MAX_QUANTITY)
     Price = MoneyField(source="price", read_only=True)
@@ -129,6 +167,8 @@ class CreditMemoLineSerializer(ApiSerializer):
 
 
 class CreditMemoSerializer(ApiSerializer):
+    """A return against a paid invoice, never more than was invoiced across all its memos."""
+
     CreditMemoId = serializers.UUIDField(source="id", read_only=True)
     CreditDate = serializers.DateField(source="credit_date")
     Reason = OptionalTextField(source="reason", max_length=500)
@@ -138,6 +178,8 @@ class CreditMemoSerializer(ApiSerializer):
 
 
 class InvoiceSerializer(ApiSerializer):
+    """An invoice of a whole order, with its lines, payments (in the order recorded) and credit memos."""
+
     InvoiceId = serializers.UUIDField(source="id", read_only=True)
     InvoiceNumber = serializers.CharField(source="invoice_number", read_only=True)
     OrderId = serializers.UUIDField(source="order_id", read_only=True)

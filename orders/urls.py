@@ -1,6 +1,6 @@
 from django.urls import path
 
-from orders.views import InvoiceViewSet, OrderViewSet
+from orders.views import CustomerInvoiceViewSet, CustomerOrderViewSet, InvoiceViewSet, OrderViewSet
 
 order = "orders/<str:order_id>"
 invoice = "invoices/<str:invoice_id>"
@@ -15,6 +15,6 @@ urlpatterns = [
     path(f"{invoice}/payments", InvoiceViewSet.as_view({"post": "payments"}, detail=True)),
     path(f"{invoice}/void", InvoiceViewSet.as_view({"post": "void"}, detail=True)),
     path(f"{invoice}/credit-memos", InvoiceViewSet.as_view({"post": "credit_memos"}, detail=True)),
-    path("customers/<str:customer_number>/orders", OrderViewSet.as_view({"get": "list"}, detail=False)),
-    path("customers/<str:customer_number>/invoices", InvoiceViewSet.as_view({"get": "list"}, detail=False)),
+    path("customers/<str:customer_number>/orders", CustomerOrderViewSet.as_view({"get": "list"}, detail=False)),
+    path("customers/<str:customer_number>/invoices", CustomerInvoiceViewSet.as_view({"get": "list"}, detail=False)),
 ]

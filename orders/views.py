@@ -3,7 +3,7 @@ import datetime
 
 import django_filters
 from django.db import models
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -65,8 +65,9 @@ class OrganizationDayRangeFilter(django_filters.FilterSet):
             return None
 
 
-class OrderFilter(OrganizationDayRangeFilter):
-    customerNumber = django_filters.CharFilter(field_name="customer__customer_number")
+class CustomerOrderFilter(OrganizationDayRangeFilter):
+    """The filters of one customer's orders."""
+
     repNumber = django_filters.CharFilter(field_name="primary_sales_rep__rep_number")
     status = django_filters.ChoiceFilter(field_name="status", choices=OrderStatus.choices)
     channel = django_filters.ChoiceFilter(field_name="channel", choices=Channel.choices)
@@ -77,9 +78,14 @@ class OrderFilter(OrganizationDayRangeFilter):
         fields = []
 
 
-class InvoiceFilter(OrganizationDayRangeFilter):
-    date_field = "invoice_date"
+class OrderFilter(CustomerOrderFilter):
     customerNumber = django_filters.CharFilter(field_name="customer__customer_number")
+
+
+class CustomerInvoiceFilter(OrganizationDayRangeFilter):
+    """The filters of one customer's invoices."""
+
+    date_field = "invoice_date"
     status = django_filters.ChoiceFilter(field_name="status", choices=InvoiceStatus.choices)
 
     class Meta:
@@ -87,21 +93,31 @@ class InvoiceFilter(OrganizationDayRangeFilter):
         fields = []
 
 
+class InvoiceFilter(CustomerInvoiceFilter):
+    customerNumber = django_filters.CharFilter(field_name="customer__customer_number")
+
+
 class CustomerNestedMixin:
     """`/api/customers/{customerNumber}/orders|invoices`: the customer must be visible, else 404."""
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        number = self.kwargs.get("customer_number")
-        if number is None or getattr(self, "swagger_fake_view", False):
+        if getattr(self, "swagger_fake_view", False):
             return queryset
+        number = self.kwargs["customer_number"]
         customer = Customer.objects.visible_to(self.request.user).filter(customer_number=number).first()
         if customer is None:
             raise NotFound()
         return queryset.filter(customer=customer)
 
 
-class OrderViewSet(CustomerNestedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+@extend_schema_view(
+    list=extend_schema(summary="List orders", description="The orders the caller can see: an admin's organization's, "
+                       "a rep's customers', a portal user's own account's; by `CreatedAt` unless `sortOn` says otherwise."),
+    retrieve=extend_schema(summary="Get an order", description="With the customer's snapshot, the reps as full "
+                           "objects, each item's catalog price and line total, and the sales credits."),
+)
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     model = Order
     serializer_class = OrderSerializer
     lookup_url_kwarg = "order_id"
@@ -120,6 +136,13 @@ class OrderViewSet(CustomerNestedMixin, mixins.ListModelMixin, mixins.RetrieveMo
     @extend_schema(parameters=[IDEMPOTENCY_HEADER], request=OrderCreateSerializer,
                    responses={201: OrderSerializer, 200: OrderSerializer})
     def create(self, request):
+        """Place an order
+
+        Accepts the seed's assisted-order body as it is. A rep orders for its own customers, a portal
+        user for its own account at catalog prices; `PriceTier` and `Terms` default to the customer's,
+        `PrimarySalesRep` to its assigned rep. A repeat with the same `Idempotency-Key` (or `ExternalId`)
+        answers 200 with the first order.
+        """
         serializer = OrderCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -154,6 +177,10 @@ class OrderViewSet(CustomerNestedMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
     @extend_schema(request=OrderStatusSerializer)
     def partial_update(self, request, order_id):
+        """Move an order's status forward
+
+        Admins only: Pending → Processing → Shipped → Complete.
+        """
         order = self.get_object()
         serializer = OrderStatusSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -162,16 +189,30 @@ class OrderViewSet(CustomerNestedMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
     @extend_schema(request=None)
     def cancel(self, request, order_id):
+        """Cancel an order
+
+        While it is Pending or Processing and not invoiced; any role that sees the order may.
+        """
         order = services.order_cancel(order=self.get_object())
         return Response(OrderSerializer(order_for_output(order)).data)
 
     @extend_schema(request=None, responses={201: InvoiceSerializer})
     def invoice(self, request, order_id):
+        """Invoice an order
+
+        Admins only; the whole order, once. `DueDate` follows the terms (`NetN`: N days; `COD`, `Prepaid`: 0).
+        """
         invoice = services.invoice_create(order=self.get_object())
         return Response(InvoiceSerializer(invoice_for_output(invoice)).data, status=status.HTTP_201_CREATED)
 
 
-class InvoiceViewSet(CustomerNestedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+@extend_schema_view(
+    list=extend_schema(summary="List invoices", description="The invoices of the customers the caller can see, "
+                       "scoped as customers are."),
+    retrieve=extend_schema(summary="Get an invoice", description="With its lines, its payments in the order they "
+                           "were recorded, its credit memos and its balance."),
+)
+class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     model = Invoice
     serializer_class = InvoiceSerializer
     lookup_url_kwarg = "invoice_id"
@@ -189,6 +230,11 @@ class InvoiceViewSet(CustomerNestedMixin, mixins.ListModelMixin, mixins.Retrieve
 
     @extend_schema(request=PaymentSerializer, responses={201: InvoiceSerializer})
     def payments(self, request, invoice_id):
+        """Record a payment on an invoice
+
+        Admins only. A partial payment makes the invoice PartiallyPaid; reaching the total makes it Paid,
+        dated by that payment. More than the balance is a 400.
+        """
         invoice = self.get_object()
         serializer = PaymentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -199,10 +245,18 @@ class InvoiceViewSet(CustomerNestedMixin, mixins.ListModelMixin, mixins.Retrieve
 
     @extend_schema(request=None)
     def void(self, request, invoice_id):
+        """Void an invoice
+
+        Admins only, while nothing is paid on it; never reversed.
+        """
         return self._respond(services.invoice_void(invoice=self.get_object()))
 
     @extend_schema(request=CreditMemoSerializer, responses={201: InvoiceSerializer})
     def credit_memos(self, request, invoice_id):
+        """Record a credit memo (a return) on a paid invoice
+
+        Admins only; never more of a SKU than was invoiced, across all the invoice's memos.
+        """
         invoice = self.get_object()
         serializer = CreditMemoSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -211,3 +265,19 @@ class InvoiceViewSet(CustomerNestedMixin, mixins.ListModelMixin, mixins.Retrieve
         services.credit_memo_create(invoice=invoice, credit_date=data["credit_date"], reason=data.get("reason", ""),
                                     lines=lines, actor_label=str(request.user))
         return self._respond(invoice, status.HTTP_201_CREATED)
+
+
+@extend_schema_view(list=extend_schema(
+    summary="List a customer's orders",
+    description="The orders of one customer the caller can see (404 for any other customer).",
+))
+class CustomerOrderViewSet(CustomerNestedMixin, OrderViewSet):
+    filterset_class = CustomerOrderFilter
+
+
+@extend_schema_view(list=extend_schema(
+    summary="List a customer's invoices",
+    description="The invoices of one customer the caller can see (404 for any other customer).",
+))
+class CustomerInvoiceViewSet(CustomerNestedMixin, InvoiceViewSet):
+    filterset_class = CustomerInvoiceFilter

@@ -4,7 +4,7 @@ What a caller sees comes from `OrganizationSalesRep.objects.visible_to` (an admi
 reps; a rep: itself; a portal user: nothing); `action_roles` only says who may act on what it sees.
 """
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -28,6 +28,12 @@ class SalesRepFilter(django_filters.FilterSet):
         fields = []
 
 
+@extend_schema_view(
+    list=extend_schema(summary="List the organization's sales reps",
+                       description="Admins see every rep; a rep's list holds itself alone."),
+    retrieve=extend_schema(summary="Get a sales rep by its RepNumber",
+                           description="Admins read any rep of the organization; a rep its own record."),
+)
 @extend_schema(tags=["salesreps"])
 class SalesRepViewSet(OrganizationNestedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """The reps of the caller's organization, addressed by `RepNumber`: admins manage them, a rep
@@ -57,6 +63,11 @@ class SalesRepViewSet(OrganizationNestedMixin, mixins.ListModelMixin, mixins.Ret
         return Response(self.get_serializer(rep).data, status=code)
 
     def create(self, request, *args, **kwargs):
+        """Create a sales rep
+
+        Admins only. An `Email` that is already a rep of another organization links the same `SalesRepId`
+        (the person is invited by mail); `Password` sets a new login's password.
+        """
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         organization = Organization.objects.get(pk=self.principal.organization_id)
@@ -64,6 +75,10 @@ class SalesRepViewSet(OrganizationNestedMixin, mixins.ListModelMixin, mixins.Ret
         return self._respond(rep, status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
+        """Update a sales rep
+
+        Admins only. `Password` may change only while the login belongs to this organization alone.
+        """
         rep = self.get_object()
         data = self.get_serializer(rep, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
@@ -73,12 +88,19 @@ class SalesRepViewSet(OrganizationNestedMixin, mixins.ListModelMixin, mixins.Ret
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def activate(self, request, *args, **kwargs):
+        """Activate a sales rep
+
+        Admins only. Old tokens stay revoked: the rep logs in again.
+        """
         return self._respond(services.sales_rep_set_active(rep=self.get_object(), active=True))
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])
     def deactivate(self, request, *args, **kwargs):
-        """Every token of the rep's login in this organization fails from its next request on."""
+        """Deactivate a sales rep
+
+        Admins only. Every token of the rep's login in this organization fails from its next request on.
+        """
         return self._respond(services.sales_rep_set_active(rep=self.get_object(), active=False))
 
 
@@ -96,6 +118,12 @@ class RepOrganizationViewSet(mixins.ListModelMixin, ScopedViewSet):
     action_roles = {"list": REP_ONLY}
     sort_fields = {"Name": "organization__name", "OrgCode": "organization__org_code"}
     default_sort = "Name"
+
+    @extend_schema(summary="List the calling rep's organizations",
+                   description="Reps only: every organization its `SalesRepId` belongs to, inactive memberships "
+                               "included (`Active: false`).")
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -1,7 +1,7 @@
 """Commission plans (and, with their issue, statements): admins manage, a rep reads its own,
 portal users find nothing here (404)."""
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -35,6 +35,12 @@ class PlanFilter(django_filters.FilterSet):
         fields = []
 
 
+@extend_schema_view(
+    list=extend_schema(summary="List commission plans",
+                       description="Admins see the organization's plans, a rep its own."),
+    retrieve=extend_schema(summary="Get a commission plan",
+                           description="With its rules, customer overrides and accelerators."),
+)
 class CommissionPlanViewSet(HiddenFromPortalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     model = CommissionPlan
     serializer_class = CommissionPlanSerializer
@@ -59,6 +65,11 @@ class CommissionPlanViewSet(HiddenFromPortalMixin, mixins.ListModelMixin, mixins
         return Response(self.get_serializer(fresh).data, status=code)
 
     def create(self, request):
+        """Create a commission plan for a rep
+
+        Admins only. Rule `Priority` values are unique within the plan or an override; a rule pays a `Rate`
+        or an `AmountPerUnit`, never both. Created active, it deactivates the rep's other plan.
+        """
         data = self.validated_input()
         rep = plans.sales_rep_by_global_id(self.organization, data["sales_rep"]["sales_rep_id"])
         plan = plans.plan_create(organization=self.organization, sales_rep=rep, **plan_input(data))
@@ -78,15 +89,31 @@ class CommissionPlanViewSet(HiddenFromPortalMixin, mixins.ListModelMixin, mixins
         return self._respond(plan)
 
     def update(self, request, plan_id):
+        """Replace a commission plan
+
+        Admins only; what the body leaves out is reset. The plan stays with its rep.
+        """
         return self._update(partial=False)
 
     def partial_update(self, request, plan_id):
+        """Update part of a commission plan
+
+        Admins only; what the body leaves out is kept.
+        """
         return self._update(partial=True)
 
     @extend_schema(request=None)
     def activate(self, request, plan_id):
+        """Activate a commission plan
+
+        Admins only; the rep's other active plan is deactivated (one active plan per rep).
+        """
         return self._respond(plans.plan_set_active(plan=self.get_object(), active=True))
 
     @extend_schema(request=None)
     def deactivate(self, request, plan_id):
+        """Deactivate a commission plan
+
+        Admins only. Statements already generated are not affected.
+        """
         return self._respond(plans.plan_set_active(plan=self.get_object(), active=False))

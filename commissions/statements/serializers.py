@@ -4,7 +4,7 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework import serializers
 
-from commissions.models import DisputeStatus, StatementStatus
+from commissions.models import DisputeStatus, EventType, StatementStatus
 from nymble.api.serializers import ApiSerializer, CurrencyField, MoneyField, OptionalTextField, RateField
 
 
@@ -69,23 +69,29 @@ class StatementGenerateSerializer(ApiSerializer):
 
 
 class NoteSerializer(ApiSerializer):
-    """The body of approve and void: an optional note recorded on the event."""
+    """The body of recalculate, approve and void: an optional note recorded on the statement's event."""
 
     Note = OptionalTextField(max_length=2000)
 
 
 class MarkPaidSerializer(NoteSerializer):
+    """The body of mark-paid: when and by what the statement was paid, and an optional note for its event."""
+
     PaidAt = serializers.DateTimeField(required=False, allow_null=True, help_text="Default: now.")
     Reference = OptionalTextField(max_length=128, help_text="The payment's reference (a payroll run, a transfer).")
 
 
 class AdjustmentRequestSerializer(ApiSerializer):
+    """A signed amount added to a Draft statement, with its reason."""
+
     Amount = MoneyField(help_text="Signed: a bonus or a correction up, a deduction down; not 0.")
     Reason = serializers.CharField(max_length=500)
     InvoiceNumber = OptionalTextField(max_length=20, help_text="The invoice it concerns, if one.")
 
 
 class AdjustmentSerializer(serializers.Serializer):
+    """An adjustment on a statement: who added it, when, and why."""
+
     AdjustmentId = serializers.UUIDField(source="id")
     Amount = MoneyField(source="amount")
     Reason = serializers.CharField(source="reason")
@@ -95,16 +101,22 @@ class AdjustmentSerializer(serializers.Serializer):
 
 
 class DisputeRequestSerializer(ApiSerializer):
+    """A rep's question about its statement, about an invoice or a SKU if it names one."""
+
     Note = serializers.CharField(max_length=2000, help_text="What looks wrong.")
     InvoiceNumber = OptionalTextField(max_length=20)
     Sku = OptionalTextField(max_length=64)
 
 
 class ResolveRequestSerializer(ApiSerializer):
+    """How an admin settled a dispute."""
+
     Resolution = serializers.CharField(max_length=2000)
 
 
 class DisputeSerializer(serializers.Serializer):
+    """A dispute on a statement, Open until an admin resolves it (approval and payment wait for that)."""
+
     DisputeId = serializers.UUIDField(source="id")
     Status = serializers.ChoiceField(source="status", choices=DisputeStatus.choices)
     Note = serializers.CharField(source="note")
@@ -118,6 +130,8 @@ class DisputeSerializer(serializers.Serializer):
 
 
 class BulkMarkPaidSerializer(ApiSerializer):
+    """Approved statements paid by one payroll run: all of them are marked paid, or none."""
+
     CommissionStatementIds = serializers.ListField(child=serializers.UUIDField(), allow_empty=False, max_length=1000)
     PaidAt = serializers.DateTimeField(required=False, allow_null=True, help_text="Default: now.")
     Reference = OptionalTextField(max_length=128, help_text="The payroll run or transfer that paid them.")
@@ -131,13 +145,17 @@ class GenerationStartedSerializer(serializers.Serializer):
 
 
 class StatementEventSerializer(serializers.Serializer):
-    Type = serializers.CharField(source="type")
+    """A transition of the statement, appended and never changed."""
+
+    Type = serializers.ChoiceField(source="type", choices=EventType.choices)
     Actor = serializers.CharField(source="actor")
     At = serializers.DateTimeField(source="at")
     Note = serializers.CharField(source="note")
 
 
 class StatementLineSerializer(serializers.Serializer):
+    """A commissioned line: an invoice line (or one payment's share of it, or a clawback), its rate and commission."""
+
     Sku = serializers.CharField(source="sku")
     ProductName = serializers.CharField(source="product_name")
     LineDate = serializers.DateField(source="line_date", help_text="The org-local day of the PaidAt that earned it "
@@ -159,6 +177,8 @@ class StatementLineSerializer(serializers.Serializer):
 
 
 class StatementEntrySerializer(serializers.Serializer):
+    """The lines of one invoice on a statement."""
+
     InvoiceNumber = serializers.CharField(source="invoice_number")
     CustomerNumber = serializers.CharField(source="customer_number")
     Commission = MoneyField(source="commission", help_text="The sum of the entry's lines' commissions.")
@@ -190,6 +210,8 @@ class StatementHeaderSerializer(serializers.Serializer):
 
 
 class StatementSerializer(StatementHeaderSerializer):
+    """A statement whole: its header, its entries with their lines, its adjustments, disputes and events."""
+
     Entries = StatementEntrySerializer(source="entries.all", many=True, help_text="One per invoice.")
     Adjustments = AdjustmentSerializer(source="adjustments.all", many=True)
     Disputes = DisputeSerializer(source="disputes.all", many=True)

@@ -1,5 +1,6 @@
 """The wire conventions of §3, shown on the organization-settings endpoints."""
 import os
+import re
 from decimal import Decimal
 
 import pytest
@@ -280,3 +281,188 @@ def test_nested_lists_read_prefetched_lists_objects_and_plain_dicts(tenant):
                                context={"organization_id": tenant.org.id})
     assert given.is_valid(), given.errors
     assert given.data["Addresses"][0]["City"] == "Austin"
+
+
+# --- the schema tells the truth (§3) --------------------------------------------------------
+# Generic where they can be, so they hold for every endpoint added later.
+
+
+def properties_of(schema, component: str) -> dict:
+    return schema["components"]["schemas"][component]["properties"]
+
+
+def ref_name(prop: dict) -> str:
+    """The component a property points at, directly or through drf-spectacular's `allOf` wrapper."""
+    ref = prop.get("$ref") or prop["allOf"][0]["$ref"]
+    return ref.rsplit("/", 1)[1]
+
+
+def test_every_operation_is_summarized_in_its_own_words(db):
+    """Most operations had no summary, and every orders, invoices and plans operation had its view's
+    docstring ("the customer must be visible", "commissions do not exist for portal users")."""
+    summaries, descriptions = {}, {}
+    for path, method, operation in operations(api_schema()):
+        assert operation.get("summary"), (method, path)
+        assert summaries.setdefault(operation["summary"], (method, path)) == (method, path), operation["summary"]
+        if operation.get("description"):
+            description = operation["description"]
+            assert descriptions.setdefault(description, (method, path)) == (method, path), description
+
+
+def _base(component: str) -> str:
+    return component.removeprefix("Patched").removesuffix("Request")
+
+
+def test_components_describe_themselves(db):
+    """`MarkPaidRequest` was "the body of approve and void" and `Statement` "a statement without its
+    entries" (docstrings inherited): a description is shared only by one serializer's request,
+    response and PATCH forms."""
+    owners: dict[str, set] = {}
+    for name, component in api_schema()["components"]["schemas"].items():
+        if component.get("description"):
+            owners.setdefault(component["description"], set()).add(_base(name))
+    assert {text: names for text, names in owners.items() if len(names) > 1} == {}
+
+
+def _words(name: str) -> list[str]:
+    return re.findall(r"[A-Z][a-z0-9]*", name)
+
+
+def test_component_names_are_not_doubled_nor_bare(db):
+    """`TokenRequestRequest`, `OrderStatusStatusEnum` and a bare `TypeEnum` came out of the generator."""
+    for name in api_schema()["components"]["schemas"]:
+        words = _words(name)
+        assert not any(a == b for a, b in zip(words, words[1:])), name
+        assert name not in ("TypeEnum", "StatusEnum", "RolesEnum"), name
+
+
+@pytest.mark.parametrize("component, field, enum, choices", [
+    ("Order", "Status", "OrderStatusEnum", "orders.models.OrderStatus"),
+    ("Order", "Channel", "ChannelEnum", "orders.models.Channel"),
+    ("Order", "OrderType", "OrderTypeEnum", "orders.models.OrderType"),
+    ("PatchedOrderStatusRequest", "Status", "OrderStatusEnum", "orders.models.OrderStatus"),
+    ("Invoice", "Status", "InvoiceStatusEnum", "orders.models.InvoiceStatus"),
+    ("PlacedBy", "Role", "RoleEnum", "nymble.models.Role"),
+    ("InvitationAccepted", "Role", "RoleEnum", "nymble.models.Role"),
+    ("StatementEvent", "Type", "StatementEventTypeEnum", "commissions.models.EventType"),
+    ("StatementHeader", "Status", "StatementStatusEnum", "commissions.models.StatementStatus"),
+    ("Statement", "Status", "StatementStatusEnum", "commissions.models.StatementStatus"),
+    ("Dispute", "Status", "DisputeStatusEnum", "commissions.models.DisputeStatus"),
+    ("AttributeDefinition", "Type", "AttributeTypeEnum", "nymble.models.AttributeType"),
+    ("CommissionPlan", "CommissionBasis", "CommissionBasisEnum", "commissions.models.CommissionBasis"),
+    ("CommissionPlan", "AcceleratorMethod", "AcceleratorMethodEnum", "commissions.models.AcceleratorMethod"),
+])
+def test_closed_sets_are_named_enums(db, component, field, enum, choices):
+    """`Order.Status` and `StatementEvent.Type` were plain strings."""
+    from django.utils.module_loading import import_string
+
+    schema = api_schema()
+    assert ref_name(properties_of(schema, component)[field]) == enum
+    assert schema["components"]["schemas"][enum]["enum"] == list(import_string(choices).values)
+
+
+def test_token_type_is_the_one_value_it_can_be(db):
+    assert api_schema()["components"]["schemas"]["TokenTypeEnum"]["enum"] == ["Bearer"]
+
+
+def test_an_orders_customer_is_typed_and_takes_the_seeds_company_fields(tenant, catalog):
+    """`ShippingAddress`/`BillingAddress` were untyped objects (a generated client got empty classes), and
+    the seed's `CompanyName`/`CompanyEmail` on an order's `Customer` were not declared for input."""
+    schema = api_schema()
+    customer = properties_of(schema, "OrderCustomer")
+    for field in ("ShippingAddress", "BillingAddress"):
+        address = properties_of(schema, ref_name(customer[field]))
+        assert set(address) == {"Address1", "Address2", "City", "StateProvince", "ZipPostalCode", "Country", "Code"}
+        assert customer[field]["nullable"] is True
+    assert {"CustomerNumber", "CompanyName", "CompanyEmail"} <= set(properties_of(schema, "OrderCustomerRequest"))
+
+    tenant.customer.addresses.create(address1="1 Dock Rd", city="Chicago", address_type="Shipping", is_default=True,
+                                     position=0)
+    body = {"Customer": {"CustomerNumber": "CUST-0042", "CompanyName": "Not the stored name",
+                         "CompanyEmail": "someone@else.example"},
+            "Items": [{"Sku": "WDG-100-BLU", "Quantity": 1}], "Terms": "Net30"}
+    order = tenant.admin_api.post("/api/orders", body, format="json")
+    assert order.status_code == 201, order.content
+    assert order.json()["Customer"]["CompanyName"] == "Acme Wholesale Ltd."  # accepted, and ignored
+    assert order.json()["Customer"]["ShippingAddress"]["Address1"] == "1 Dock Rd"
+    assert order.json()["Customer"]["BillingAddress"] is None
+
+
+def test_no_operation_names_a_parameter_twice(db):
+    """`/api/customers/{customerNumber}/orders|invoices` declared a `customerNumber` query parameter beside
+    the path one: clients renamed them, and got empty lists when they differed."""
+    for path, method, operation in operations(api_schema()):
+        names = [p["name"].replace("_", "").lower() for p in operation.get("parameters", [])]
+        assert len(names) == len(set(names)), (method, path, names)
+        placeholders = re.findall(r"\{(\w+)\}", path)
+        assert all("_" not in name for name in placeholders), path  # as §4 writes them: {customerNumber}
+
+
+def test_a_customers_orders_ignore_a_stray_customer_number(tenant, catalog):
+    order = tenant.admin_api.post("/api/orders", {"Customer": {"CustomerNumber": "CUST-0042"}, "Terms": "Net30",
+                                                  "Items": [{"Sku": "WDG-100-BLU", "Quantity": 1}]}, format="json")
+    assert order.status_code == 201, order.content
+    for route in ("orders", "invoices"):
+        listed = tenant.admin_api.get(f"/api/customers/CUST-0042/{route}", {"customerNumber": "CUST-0099"})
+        assert listed.status_code == 200
+    assert [o["OrderId"] for o in tenant.admin_api.get("/api/customers/CUST-0042/orders",
+                                                       {"customerNumber": "CUST-0099"}).json()["Data"]] == [
+        order.json()["OrderId"]]
+
+
+def _number_properties(node, where=""):
+    if isinstance(node, dict):
+        if node.get("type") == "number":
+            yield where, node
+        for key, value in node.items():
+            yield from _number_properties(value, f"{where}.{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _number_properties(value, f"{where}[{index}]")
+
+
+def test_every_decimal_states_its_places_and_bounds(db):
+    """Decimal places and money bounds were not stated."""
+    found = list(_number_properties(api_schema()["components"]["schemas"]))
+    assert found
+    for where, prop in found:
+        assert re.search(r"Up to \d+ decimal places?\.", prop.get("description", "")), where
+        assert "maximum" in prop and "minimum" in prop, where
+
+
+def test_a_payment_amount_is_above_zero_in_the_schema_as_in_the_api(tenant, catalog):
+    """`PaymentRequest.Amount` allowed −1e10 though only > 0 is accepted."""
+    amount = properties_of(api_schema(), "PaymentRequest")["Amount"]
+    assert amount["minimum"] > 0 and not amount.get("exclusiveMinimum")
+    order = tenant.admin_api.post("/api/orders", {"Customer": {"CustomerNumber": "CUST-0042"}, "Terms": "Net30",
+                                                  "Items": [{"Sku": "WDG-100-BLU", "Quantity": 1}]}, format="json")
+    invoice = tenant.admin_api.post(f"/api/orders/{order.json()['OrderId']}/invoice").json()
+    for amount_sent in (0, -1, "0.001"):
+        response = tenant.admin_api.post(f"/api/invoices/{invoice['InvoiceId']}/payments", {"Amount": amount_sent},
+                                         format="json")
+        assert "Amount" in assert_problem(response, 400)["errors"], amount_sent
+
+
+def test_calendar_dates_that_take_date_times_say_so(db):
+    """`EffectiveStartDate` was `date` only though date-times are accepted (§3)."""
+    schema = api_schema()
+    for component in ("CommissionPlanRequest", "CustomerOverrideRequest"):
+        for field in ("EffectiveStartDate", "EffectiveEndDate"):
+            formats = {choice["format"] for choice in properties_of(schema, component)[field]["anyOf"]}
+            assert formats == {"date", "date-time"}, (component, field)
+    assert properties_of(schema, "CommissionPlan")["EffectiveStartDate"]["format"] == "date"  # answered as a day
+
+
+def test_only_gets_are_paginated_lists(db):
+    """`POST /api/commissions/statements/mark-paid` promised a page (and took list filters) but answers a
+    plain list."""
+    schema = api_schema()
+    for path, method, operation in operations(schema):
+        if method == "get":
+            continue
+        assert not {"PageNumber", "PageSize", "sortOn"} & {p["name"] for p in operation.get("parameters", [])}, path
+        for response in operation["responses"].values():
+            for content in response.get("content", {}).values():
+                assert "Paginated" not in content["schema"].get("$ref", ""), (method, path)
+    bulk = schema["paths"]["/api/commissions/statements/mark-paid"]["post"]["responses"]["200"]
+    assert bulk["content"]["application/json"]["schema"]["type"] == "array"

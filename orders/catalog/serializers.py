@@ -31,8 +31,9 @@ class ProductPriceSerializer(ApiSerializer):
 
 
 class ProductSerializer(ApiSerializer):
-    """A product. `Prices` given replace the stored ones. `Price` and `CurrencyCode` appear only
-    in a customer's view (a portal user, or `?customerNumber=`); the context's `price_view` says which."""
+    """A product. `Prices` given replace the stored ones. `Price` and `CurrencyCode` appear only in a
+    customer's view (a portal user, or `?customerNumber=`) and in one tier's (`?priceTier=`, in the
+    organization's currency); the context's `price_view` says which."""
 
     ProductId = serializers.UUIDField(source="id", read_only=True)
     Sku = PatternField(
@@ -64,21 +65,23 @@ class ProductSerializer(ApiSerializer):
     def _price_view(self):
         return self.context.get("price_view", EVERY_PRICE)
 
-    @extend_schema_field(MoneyField(allow_null=True))
+    @extend_schema_field(MoneyField(allow_null=True, help_text="At quantity 1 (or the smallest quantity "
+                                    "priced) in the view's tier and currency; null when the product has none there."))
     def get_Price(self, product) -> Decimal | None:
-        if not self._price_view.for_customer:
+        currency = self._price_view.price_currency
+        if currency is None:
             return None
-        # The prefetched prices are this customer's tier and currency, by AtQuantity.
-        breaks = [(p.at_quantity, p.price) for p in prefetched_items(product, "prices")]
+        # The prefetched prices are the view's tier's.
+        breaks = sorted((p.at_quantity, p.price) for p in prefetched_items(product, "prices") if p.currency_code == currency)
         price = displayed_price(breaks, product.minimum_order_quantity)
         return None if price is None else price.quantize(CENTS)
 
     def get_CurrencyCode(self, product) -> str | None:
-        return self._price_view.currency_code
+        return self._price_view.price_currency
 
     def to_representation(self, product):
         data = super().to_representation(product)
-        if not self._price_view.for_customer:
+        if self._price_view.price_currency is None:
             del data["Price"], data["CurrencyCode"]
         return data
 

@@ -234,12 +234,15 @@ class PriceView:
     """Which prices a reader of the catalog sees.
 
     `price_tier_id` None: every tier; `currency_code` None: every currency. A customer's view
-    (`for_customer`) has both, lists only active products priced in them, and resolves `Price`.
+    (`for_customer`) has both and lists only active products priced in them. `price_currency`
+    names the currency of the top-level `Price` it resolves (None: no top-level `Price`): the
+    customer's, or the organization's in one tier's view.
     """
 
     price_tier_id: int | None = None
     currency_code: str | None = None
     for_customer: bool = False
+    price_currency: str | None = None
 
 
 EVERY_PRICE = PriceView()
@@ -267,14 +270,15 @@ def price_view_for(*, user, customer_number: str | None = None, price_tier_code:
     if customer_number:
         return _customer_view(Customer.objects.visible_to(user).filter(customer_number=customer_number))
     if price_tier_code:
-        tier_id = (
-            PriceTier.objects.visible_to(user).filter(code=price_tier_code).values_list("pk", flat=True).first()
+        tier = (
+            PriceTier.objects.visible_to(user).filter(code=price_tier_code)
+            .values_list("pk", "organization__currency_code").first()
         )
-        if tier_id is None:
+        if tier is None:
             raise serializers.ValidationError(
                 {"priceTier": [f"No price tier '{price_tier_code}' in this organization."]}
             )
-        return PriceView(price_tier_id=tier_id)
+        return PriceView(price_tier_id=tier[0], price_currency=tier[1])
     return EVERY_PRICE
 
 
@@ -282,7 +286,7 @@ def _customer_view(customers: QuerySet) -> PriceView:
     row = customers.values_list("price_tier_id", "currency_code").first()
     if row is None:
         raise NotFound()
-    return PriceView(price_tier_id=row[0], currency_code=row[1], for_customer=True)
+    return PriceView(price_tier_id=row[0], currency_code=row[1], for_customer=True, price_currency=row[1])
 
 
 def catalog_products(*, user, view: PriceView) -> QuerySet:

@@ -81,21 +81,44 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
 
     @extend_schema(parameters=PRICE_PARAMETERS)
     def list(self, request, *args, **kwargs):
+        """List products
+
+        A portal user sees the active products priced in its tier, each with `Price` and `CurrencyCode`;
+        a rep active products, admins all of them. `search` matches SKU, name, description and UPC.
+        """
         return super().list(request, *args, **kwargs)
 
     @extend_schema(parameters=PRICE_PARAMETERS)
     def retrieve(self, request, *args, **kwargs):
+        """Get a product by its SKU
+
+        With the prices the caller sees (see the list).
+        """
         return super().retrieve(request, *args, **kwargs)
 
     def create(self, request):
+        """Create a product
+
+        Admins only. `Prices` with `AtQuantity` make quantity breaks: a line of quantity q pays the price of
+        the largest `AtQuantity` ≤ q in its tier.
+        """
         product = catalog.product_create(organization=self.organization, **self.validated_input())
         return self._respond(product, status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: ProductSerializer, 201: ProductSerializer})
     def upsert(self, request):
+        """Create or replace a product by its Sku (ERP sync)
+
+        Admins only. 201 when it creates, 200 when it replaces; a replacement keeps `Active` and `Prices`
+        when it leaves them out.
+        """
         product, created = catalog.product_upsert(organization=self.organization, **self.validated_input())
         return self._respond(product, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def partial_update(self, request, sku):
+        """Update a product
+
+        Admins only. `Prices` given replace the stored ones.
+        """
         product = self.get_object()
         return self._respond(catalog.product_update(product=product, **self.validated_input(product, partial=True)))

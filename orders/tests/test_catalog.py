@@ -461,7 +461,12 @@ def test_admin_sees_every_product_and_tier_and_may_pick_a_tier(tenant, shelf):
     assert len(retail) == 8  # the admin's catalog stays whole; only the prices are narrowed
     assert {p["Sku"]: tiers_of(p) for p in retail if p["Prices"]} == {
         "A-WIDGET": [("Retail", "USD", 1, 24.99)], "B-RETAIL": [("Retail", "USD", 1, 9.99)]}
-    assert "Price" not in retail[0]
+    # §4: one tier's view carries the top-level Price and CurrencyCode, in the organization's currency.
+    assert {p["Sku"]: (p["Price"], p["CurrencyCode"]) for p in retail if p["Prices"]} == {
+        "A-WIDGET": (24.99, "USD"), "B-RETAIL": (9.99, "USD")}
+    assert {p["Price"] for p in retail if not p["Prices"]} == {None}
+    wholesale = api.get("/api/products/A-WIDGET", {"priceTier": "Wholesale"}).json()
+    assert (wholesale["Price"], wholesale["CurrencyCode"]) == (18.5, "USD")  # not the EUR price, not the break
     assert tiers_of(api.get("/api/products/A-WIDGET", {"priceTier": "Wholesale"}).json()) == [
         ("Wholesale", "EUR", 1, 16.0), ("Wholesale", "USD", 1, 18.5), ("Wholesale", "USD", 48, 17.25)]
 
