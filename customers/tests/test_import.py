@@ -53,7 +53,8 @@ def outcomes(response) -> list[tuple[str, str, list[str]]]:
 def confirm(client, response):
     form = response.context["confirm_form"]
     data = {name: form.initial.get(name, "") for name in form.fields}
-    return client.post(CONFIRM, {k: v for k, v in data.items() if v is not None})
+    url = response.wsgi_request.path.replace("/import/", "/process_import/")  # the list the preview was of
+    return client.post(url, {k: v for k, v in data.items() if v is not None})
 
 
 NEW = ["CUST-1000", "Harbor Tools", "buy@harbor.example", "Wholesale", "REP-012", "Net45",
