@@ -269,9 +269,10 @@ class StatementLine(models.Model):
 
     statement = models.ForeignKey(CommissionStatement, on_delete=models.CASCADE, related_name="lines")
     entry = models.ForeignKey(StatementEntry, on_delete=models.CASCADE, related_name="lines")
-    # Indexed with the invoice line (Meta.indexes), not alone: see there.
+    # Not indexed alone, and the invoice line only with the rep (Meta.indexes): see there.
     sales_rep = models.ForeignKey(OrganizationSalesRep, on_delete=models.PROTECT, related_name="+", db_index=False)
-    invoice_line = models.ForeignKey(InvoiceLine, null=True, on_delete=models.PROTECT, related_name="+")
+    invoice_line = models.ForeignKey(InvoiceLine, null=True, on_delete=models.PROTECT, related_name="+",
+                                     db_index=False)
     payment = models.ForeignKey(Payment, null=True, on_delete=models.PROTECT, related_name="+")
     credit_memo_line = models.ForeignKey(CreditMemoLine, null=True, on_delete=models.PROTECT, related_name="+")
     live = models.BooleanField(default=True, help_text="False once the statement is void: the line is free again.")
@@ -293,10 +294,12 @@ class StatementLine(models.Model):
     class Meta:
         ordering = ["entry_id", "pk"]
         # "This rep's live lines of these invoice lines" (generation's probes, the clawbacks' original
-        # line) must be an index lookup on both. With the rep's index alone, a planner that sees the
-        # statement table as small (as it is when a generation starts writing into it) reads every line
-        # the generation has written so far, once per chunk: quadratic in the statement's size.
-        indexes = [models.Index(fields=["sales_rep", "invoice_line"], name="statement_line_rep_line")]
+        # line) is looked up by the invoice lines. Given an index led by the rep, a planner that sees the
+        # statement table as small (as it is when a generation starts writing into it) takes it, and
+        # reads every line the generation has written so far once per chunk: quadratic in the
+        # statement's size. So no index here starts with the rep (deleting a rep, which PROTECT
+        # refuses anyway, scans the table).
+        indexes = [models.Index(fields=["invoice_line", "sales_rep"], name="statement_line_line_rep")]
         constraints = [
             models.UniqueConstraint(
                 fields=["invoice_line", "sales_rep"],

@@ -9,9 +9,12 @@ Three passes, in the generator's one transaction:
    `Payment`, or once any payment share of it is live; nothing more once it earned whole) and
    its rating come from the pure engine. Lines go out in batches (COPY on PostgreSQL) at
    multiplier 1.
-2. **Accelerators.** With a quota and tiers, the statement's sales lines are read back in §6's
-   order (date, invoice number, position, payment order) and given their multiplier and final
-   commission; without tiers this pass is skipped.
+2. **Accelerators.** With a quota and tiers, a line's multiplier depends on the sales before it
+   in §6's order (date, invoice number, position, payment order), which pass 1 does not read in.
+   On PostgreSQL pass 1 therefore stages its lines in a temporary table (no indexes, no WAL), and
+   pass 2 reads them back in §6's order, multiplies and writes each line once. (SQLite, the
+   embedded default, writes them at multiplier 1 and updates them.) Without tiers there is no
+   pass 2: pass 1 writes the lines as they are.
 3. **Clawbacks.** Credit-memo lines against lines commissioned to the rep, on no live statement
    of the rep, at the rate (or amount per unit) and exact multiplier of the rep's latest live
    line for the original — this statement's included, which is why they come last.
@@ -38,11 +41,18 @@ from orders.models import CreditMemoLine, Invoice, InvoiceLine, InvoiceStatus, P
 BATCH = 5000
 INVOICES_PER_CHUNK = 500
 ZERO = Decimal("0.00")
-LINE_COLUMNS = (
-    "statement_id", "entry_id", "sales_rep_id", "invoice_line_id", "payment_id", "credit_memo_line_id", "live",
-    "line_date", "sku", "product_name", "quantity", "line_amount", "share", "rate", "amount_per_unit", "rate_source",
-    "multiplier", "multiplier_numerator", "multiplier_denominator", "commission",
+# A line's columns: the statement's three, its entry's, then what `StatementLines.add` is given (EARNING).
+EARNING = (
+    "invoice_line_id", "payment_id", "credit_memo_line_id", "line_date", "sku", "product_name", "quantity",
+    "line_amount", "share", "rate", "amount_per_unit", "rate_source", "multiplier", "multiplier_numerator",
+    "multiplier_denominator", "commission",
 )
+LINE_COLUMNS = ("statement_id", "sales_rep_id", "live", "entry_id", *EARNING)
+# Staged sales lines carry what §6's order and the final commission need besides.
+STAGED_COLUMNS = (*LINE_COLUMNS, "invoice_number", "position", "whole_amount")
+_AMOUNT, _QUANTITY, _SHARE, _RATE, _PER_UNIT, _SOURCE = (LINE_COLUMNS.index(c) for c in (
+    "line_amount", "quantity", "share", "rate", "amount_per_unit", "rate_source"))
+_MULTIPLIER = LINE_COLUMNS.index("multiplier")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,15 +75,21 @@ class Window:
 
 
 class StatementLines:
-    """Statement lines waiting to be written, and the entries they belong to."""
+    """Statement lines waiting to be written, and the entries they belong to. With `staged`, sales
+    lines go to a temporary table until pass 2 gives them their multipliers (see the module)."""
 
-    def __init__(self, statement: CommissionStatement):
+    def __init__(self, statement: CommissionStatement, schedule: engine.MultiplierSchedule):
         self.statement = statement
+        self.schedule = schedule
+        self.staged = bool(schedule.thresholds) and connection.vendor == "postgresql"
+        self.staging = f"staged_lines_{uuid.uuid4().hex}" if self.staged else None
+        self.to_staging = False  # while pass 1 writes a staged statement's sales lines
         self.entries: dict[object, StatementEntry] = {
             e.invoice_id: e for e in StatementEntry.objects.filter(statement=statement)
         }
         self.new_entries: list[StatementEntry] = []
-        self.rows: list[list] = []
+        self.rows: list[tuple] = []
+        self.prefix = (statement.pk, statement.sales_rep_id, True)
 
     def entry_for(self, invoice_id, invoice_number: str, customer_number: str) -> StatementEntry:
         entry = self.entries.get(invoice_id)
@@ -85,8 +101,16 @@ class StatementLines:
             self.new_entries.append(entry)
         return entry
 
-    def add(self, entry: StatementEntry, **values) -> None:
-        self.rows.append([entry, values])
+    def add(self, entry: StatementEntry, earning: tuple, staged: tuple = ()) -> None:
+        """One line: `earning` holds the EARNING columns; `staged` the staging's extra ones, for a
+        sales line while the lines are staged."""
+        self.rows.append((entry, earning, staged))
+        if len(self.rows) >= BATCH:
+            self.flush()
+
+    def add_row(self, row: tuple) -> None:
+        """A line whose entry is written already: every LINE_COLUMNS value (pass 2)."""
+        self.rows.append((None, row, ()))
         if len(self.rows) >= BATCH:
             self.flush()
 
@@ -96,13 +120,25 @@ class StatementLines:
             self.new_entries = []
         if not self.rows:
             return
-        rows = []
-        for entry, values in self.rows:
-            values.update(statement_id=self.statement.pk, entry_id=entry.pk, sales_rep_id=self.statement.sales_rep_id,
-                          live=True)
-            rows.append(tuple(values.get(column) for column in LINE_COLUMNS))
-        _copy(StatementLine._meta.db_table, LINE_COLUMNS, rows)
+        prefix = self.prefix
+        rows = [earning if entry is None else (*prefix, entry.pk, *earning, *staged)
+                for entry, earning, staged in self.rows]
+        if self.to_staging:
+            _copy(self.staging, STAGED_COLUMNS, rows)
+        else:
+            _copy(StatementLine._meta.db_table, LINE_COLUMNS, rows)
         self.rows = []
+
+    def stage(self) -> None:
+        """Pass 1 is about to write a staged statement's sales lines: the table for them (dropped at
+        commit)."""
+        if self.staged:
+            self.to_staging = True
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {self.staging} ON COMMIT DROP AS SELECT {', '.join(LINE_COLUMNS)}, "
+                    f"''::text AS invoice_number, 0 AS position, line_amount AS whole_amount "
+                    f"FROM {StatementLine._meta.db_table} WHERE false")
 
 
 def _copy(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
@@ -110,14 +146,13 @@ def _copy(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
         with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-    else:
+    else:  # SQLite (never staged)
         StatementLine.objects.bulk_create([StatementLine(**dict(zip(columns, row))) for row in rows], batch_size=500)
 
 
-def _storage(multiplier) -> dict:
-    numerator, denominator = engine.multiplier_to_storage(multiplier)
-    return {"multiplier": engine.display_multiplier(multiplier), "multiplier_numerator": numerator,
-            "multiplier_denominator": denominator}
+def _storage(multiplier) -> tuple:
+    """The multiplier's three columns: as shown, and exact (numerator, denominator)."""
+    return engine.display_multiplier(multiplier), *engine.multiplier_to_storage(multiplier)
 
 
 
@@ -149,7 +184,8 @@ def write_sales_lines(statement: CommissionStatement, plan: CommissionPlan, comp
     rep_id, window = statement.sales_rep_id, Window.of(statement)
     by_payment = plan.commission_basis == CommissionBasis.PAYMENT
     one = _storage(1)
-    rate = compiled.rate
+    rate, staged = compiled.rate, lines.staged
+    lines.stage()
     for chunk in _chunks(_candidate_invoices(statement, window), INVOICES_PER_CHUNK):
         # Locked (no-key) so that replacing an order's credits waits for this statement, and the reverse.
         invoices = {
@@ -168,12 +204,12 @@ def write_sales_lines(statement: CommissionStatement, plan: CommissionPlan, comp
             payments[invoice_id].append((pk, amount, paid_on))
         chunk_lines = list(InvoiceLine.objects.filter(invoice_id__in=chunk).order_by("invoice_id", "position")
                            .values_list("invoice_id", "pk", "sku", "product_name", "quantity", "line_total", "position"))
-        # Probed by the lines' own ids (their index): probing by rep would read every line this very
-        # statement has written so far, once per chunk — quadratic in the statement's size.
+        # Probed by the lines' own ids (see StatementLine.Meta.indexes): probing by rep would read every
+        # line this very statement has written so far, once per chunk — quadratic in its size.
         earned = defaultdict(set)
         for line_id, payment_id in StatementLine.objects.filter(
-                invoice_line_id__in=[row[1] for row in chunk_lines], live=True, sales_rep_id=rep_id).values_list(
-                "invoice_line_id", "payment_id"):
+                invoice_line_id__in=[row[1] for row in chunk_lines], live=True, sales_rep_id=rep_id).order_by(
+                ).values_list("invoice_line_id", "payment_id"):
             earned[line_id].add(payment_id)
         for invoice_id, line_id, sku, name, quantity, whole, position in chunk_lines:
             _, number, customer, status, paid_on, total, order_id = invoices[invoice_id]
@@ -201,11 +237,11 @@ def write_sales_lines(statement: CommissionStatement, plan: CommissionPlan, comp
                     continue  # outside the plan's window: left out, stays eligible
                 lines.add(
                     lines.entry_for(invoice_id, number, customer),
-                    invoice_line_id=line_id, payment_id=payment_id, line_date=day, sku=sku, product_name=name,
-                    quantity=quantity, line_amount=amount, share=share, rate=rating.rate,
-                    amount_per_unit=rating.amount_per_unit, rate_source=rating.source, **one,
-                    commission=engine.line_commission(rating, line_amount=amount, quantity=quantity,
-                                                      whole_amount=whole, share=share),
+                    (line_id, payment_id, None, day, sku, name, quantity, amount, share, rating.rate,
+                     rating.amount_per_unit, rating.source, *one,
+                     engine.line_commission(rating, line_amount=amount, quantity=quantity, whole_amount=whole,
+                                            share=share)),
+                    (number, position, whole) if staged else (),
                 )
     lines.flush()
 
@@ -213,34 +249,64 @@ def write_sales_lines(statement: CommissionStatement, plan: CommissionPlan, comp
 # ---------------------------------------------------------------- pass 2: accelerators
 
 
-def apply_accelerators(statement: CommissionStatement, schedule: engine.MultiplierSchedule) -> None:
+def apply_accelerators(statement: CommissionStatement, lines: StatementLines) -> None:
     """Pass 2: each sales line's multiplier and final commission, in §6's order."""
+    schedule = lines.schedule
     if not schedule.thresholds:
         return
-    rows = (
-        StatementLine.objects.filter(statement=statement, credit_memo_line__isnull=True)
-        .annotate(number_length=Length("entry__invoice_number"))
-        .order_by("line_date", "number_length", "entry__invoice_number", "invoice_line__position",
-                  F("payment_id").asc(nulls_first=True))
-        .values_list("pk", "line_amount", "quantity", "share", "rate", "amount_per_unit", "rate_source",
-                     "invoice_line__line_total")
-    )
+    updates: list[tuple] = []
+    if lines.staged:
+        lines.to_staging = False
+        rows = ((r[_AMOUNT], r[_QUANTITY], r[_SHARE], r[_RATE], r[_PER_UNIT], r[_SOURCE], r[-1], r)
+                for r in _staged_in_order(lines.staging))
+
+        def write(row, stored, commission):  # the staged line, written once with its multiplier
+            lines.add_row((*row[:_MULTIPLIER], *stored, commission))
+    else:
+        rows = (
+            StatementLine.objects.filter(statement=statement, credit_memo_line__isnull=True)
+            .annotate(number_length=Length("entry__invoice_number"))
+            .order_by("line_date", "number_length", "entry__invoice_number", "invoice_line__position",
+                      F("payment_id").asc(nulls_first=True))
+            .values_list("line_amount", "quantity", "share", "rate", "amount_per_unit", "rate_source",
+                         "invoice_line__line_total", "pk")
+            .iterator(chunk_size=BATCH)
+        )
+
+        def write(pk, stored, commission):  # the written line, updated
+            updates.append((pk, *stored, commission))
+            if len(updates) >= BATCH:
+                _update_lines(updates)
+                updates.clear()
     if schedule.method == engine.RETROACTIVE:
-        total = rows.aggregate(total=Coalesce(Sum("line_amount"), ZERO))["total"]
-        fixed = schedule.retroactive(total)
-    updates, s0 = [], Decimal(0)
-    for pk, amount, quantity, share, rate, per_unit, source, whole in rows.iterator(chunk_size=BATCH):
+        fixed = schedule.retroactive(_sales_total(statement, lines))
+    s0 = Decimal(0)
+    for amount, quantity, share, rate, per_unit, source, whole, line in rows:
         multiplier = fixed if schedule.method == engine.RETROACTIVE else schedule.marginal(s0, amount)
         s0 += amount
-        rating = engine.Rating(rate, source, per_unit)
-        stored = _storage(multiplier)
-        updates.append((pk, stored["multiplier"], stored["multiplier_numerator"], stored["multiplier_denominator"],
-                        engine.line_commission(rating, line_amount=amount, quantity=quantity, whole_amount=whole,
-                                               share=share, multiplier=multiplier)))
-        if len(updates) >= BATCH:
-            _update_lines(updates)
-            updates = []
+        write(line, _storage(multiplier), engine.line_commission(
+            engine.Rating(rate, source, per_unit), line_amount=amount, quantity=quantity, whole_amount=whole,
+            share=share, multiplier=multiplier))
+    lines.flush()
     _update_lines(updates)
+
+
+def _sales_total(statement: CommissionStatement, lines: StatementLines) -> Decimal:
+    if not lines.staged:
+        return StatementLine.objects.filter(statement=statement, credit_memo_line__isnull=True).aggregate(
+            total=Coalesce(Sum("line_amount"), ZERO))["total"]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(SUM(line_amount), 0) FROM {lines.staging}")
+        return cursor.fetchone()[0]
+
+
+def _staged_in_order(staging: str) -> Iterator[tuple]:
+    """The staged sales lines in §6's order, read a batch at a time (a server-side cursor)."""
+    order = "line_date, length(invoice_number), invoice_number, position, payment_id NULLS FIRST"
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(LINE_COLUMNS)}, whole_amount FROM {staging} ORDER BY {order}")
+        while batch := cursor.fetchmany(BATCH):
+            yield from batch
 
 
 def _update_lines(updates: list[tuple]) -> None:
@@ -312,14 +378,12 @@ def write_clawbacks(statement: CommissionStatement, plan: CommissionPlan, lines:
         returned = engine.credited_amounts(quantity * price, [s for _, s in order_credits])[index]
         multiplier = engine.multiplier_from_storage(numerator, denominator)
         rating = engine.Rating(rate, source, per_unit)
-        lines.add(
-            lines.entry_for(invoice_id, number, customer),
-            credit_memo_line_id=pk, line_date=day, sku=sku, product_name=name, quantity=-quantity,
-            line_amount=-returned, share=share, rate=rate, amount_per_unit=per_unit,
-            rate_source=f"Clawback ({source})", **_storage(multiplier),
-            commission=engine.clawback_commission(rating, line_amount=returned, quantity=quantity, price=price,
-                                                  share=share, multiplier=multiplier),
-        )
+        lines.add(lines.entry_for(invoice_id, number, customer), (
+            None, None, pk, day, sku, name, -quantity, -returned, share, rate, per_unit, f"Clawback ({source})",
+            *_storage(multiplier),
+            engine.clawback_commission(rating, line_amount=returned, quantity=quantity, price=price, share=share,
+                                       multiplier=multiplier),
+        ))
     lines.flush()
 
 

@@ -100,9 +100,9 @@ def statement_fill(statement: CommissionStatement, *, actor: str, recalculating:
         if recalculating:
             statement.lines.all().delete()
             statement.entries.all().delete()
-        lines = generation.StatementLines(statement)
+        lines = generation.StatementLines(statement, plan_schedule(plan))
         generation.write_sales_lines(statement, plan, plan_compiled(plan), lines)
-        generation.apply_accelerators(statement, plan_schedule(plan))
+        generation.apply_accelerators(statement, lines)
         generation.write_clawbacks(statement, plan, lines)  # last: they may claw back a line just taken
         statement.lines_total, statement.sales_total = generation.statement_totals(statement)
         statement.total = statement.lines_total + statement.adjustments_total  # recalculation keeps adjustments
