@@ -17,4 +17,4 @@ class CommissionsConfig(AppConfig):
     def ready(self):
         from nymble.models import Organization
 
-        post_save.connect(_schedule_new_organization, sender=Organization, dispatch_uid="commissions-schedule")
+        post_save.connect(_schedule_organization, sender=Organization, dispatch_uid="commissions-schedule")

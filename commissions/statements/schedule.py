@@ -52,3 +52,11 @@ def schedule_update(*, schedule: StatementSchedule, enabled: bool, day_of_month:
     schedule.save(update_fields=["enabled", "day_of_month", "hour"])
     _sync(schedule)
     return schedule
+
+
+def schedule_follow_time_zone(*, organization: Organization) -> None:
+    """The organization's time zone changed (whichever door changed it): its task's crontab follows."""
+    schedule = StatementSchedule.objects.filter(organization=organization).select_related(
+        "periodic_task__crontab").first()
+    if schedule and schedule.periodic_task and str(schedule.periodic_task.crontab.timezone) != organization.time_zone:
+        _sync(schedule)

@@ -112,3 +112,10 @@ def test_each_organization_runs_at_its_own_local_hour_and_closes_its_own_month(t
     chicago = CommissionStatement.objects.get(organization=tenant.org)
     assert (str(chicago.period_start), str(chicago.period_end), chicago.total) == ("2026-03-01", "2026-03-31", 10)
     assert CommissionStatement.objects.count() == 2
+
+
+def test_the_schedule_follows_the_organizations_time_zone_when_it_changes(tenant):
+    tenant.org.time_zone = "Europe/Berlin"
+    tenant.org.save()
+    task = StatementSchedule.objects.get(organization=tenant.org).periodic_task
+    assert (task.crontab.hour, task.crontab.day_of_month, str(task.crontab.timezone)) == ("3", "1", "Europe/Berlin")
