@@ -1,9 +1,9 @@
 """The back office as a staff user works it, in a real browser (headless Chromium), through the
 admin's own links, forms and action buttons:
 
-1. The demo organization's staff admin logs in, finds Acme by search, changes its shipping city,
+1. The demo organization's staff admin logs in, finds Northwind by search, changes its shipping city,
    deactivates it with the changelist action (its portal token stops working), opens the plan with
-   its rules and tests a line, then works last month's statement for REP-007: the seed left a Draft
+   its rules and tests a line, then works last month's statement for REP-003: the seed left a Draft
    for that period, so generating again is refused with a message; the admin voids that Draft,
    generates a fresh one, approves it, opens the printable statement and exports the CSV, whose
    lines add up to the statement's total.
@@ -117,7 +117,7 @@ def portal_token(live_server) -> str:
 
 
 def test_staff_admin_works_customers_plans_and_statements(web, live_server, demo, globex):
-    acme = Customer.objects.get(organization=demo, customer_number="CUST-0042")
+    northwind = Customer.objects.get(organization=demo, customer_number="CUST-0010")
     token = portal_token(live_server)
     assert api(live_server, "GET", "/api/customers", token=token)[0] == 200
 
@@ -125,16 +125,16 @@ def test_staff_admin_works_customers_plans_and_statements(web, live_server, demo
     assert "Nymble back office" in web.text
     web.screenshot("01-admin-index")
 
-    # -- find Acme by search; the other organization's customer is nowhere
+    # -- find Northwind by search; the other organization's customer is nowhere
     go_to(web, "customers/customer")
     assert "Globex Hardware" not in web.text
-    web.type_into("#searchbar", "Acme")
+    web.type_into("#searchbar", "Northwind")
     web.click(web.css("#changelist-search input[type=submit]"))
-    assert [r.text.split()[0] for r in changelist_rows(web)] == ["CUST-0042"]
-    web.screenshot("02-customers-search-acme")
+    assert [r.text.split()[0] for r in changelist_rows(web)] == ["CUST-0010"]
+    web.screenshot("02-customers-search-northwind")
 
     # -- edit the shipping address's city and save
-    web.click(web.link("Acme Wholesale Ltd."))
+    web.click(web.link("Northwind Traders"))
     city = web.css("input[name$='-city']")
     assert city.get_attribute("value") == "Chicago"
     web.screenshot("03-customer-change-form")
@@ -142,19 +142,19 @@ def test_staff_admin_works_customers_plans_and_statements(web, live_server, demo
     city.send_keys("Evanston")
     web.click(web.css("input[name=_save]"))
     assert any("was changed successfully" in m for m in web.messages()), web.messages()
-    assert Address.objects.get(customer=acme).city == "Evanston"
-    web.click(web.link("Acme Wholesale Ltd."))  # the changelist kept the search
+    assert Address.objects.get(customer=northwind).city == "Evanston"
+    web.click(web.link("Northwind Traders"))  # the changelist kept the search
     assert web.css("input[name$='-city']").get_attribute("value") == "Evanston"
 
     # -- deactivate it with the changelist action: Active goes off and the portal token dies
     breadcrumb_to(web, "customers/customer")
-    web.type_into("#searchbar", "Acme")
+    web.type_into("#searchbar", "Northwind")
     web.click(web.css("#changelist-search input[type=submit]"))
-    web.run_action("deactivate", rows=[row_with(web, "CUST-0042")])
+    web.run_action("deactivate", rows=[row_with(web, "CUST-0010")])
     assert "Deactivated 1 customer(s)." in web.messages()
-    acme.refresh_from_db()
-    assert acme.active is False
-    active_icon = row_with(web, "CUST-0042").find_element(web.By.CSS_SELECTOR, "td.field-active img")
+    northwind.refresh_from_db()
+    assert northwind.active is False
+    active_icon = row_with(web, "CUST-0010").find_element(web.By.CSS_SELECTOR, "td.field-active img")
     assert active_icon.get_attribute("alt") == "False"
     assert api(live_server, "GET", "/api/customers", token=token)[0] == 401
     web.screenshot("04-customers-after-deactivate")
@@ -170,7 +170,7 @@ def test_staff_admin_works_customers_plans_and_statements(web, live_server, demo
     web.click(web.link("Which rule wins for a line? →"))
     web.type_into("#id_sku", "WDG-100-BLU")
     web.type_into("#id_product_name", "Widget, blue")
-    web.type_into("#id_customer_number", "CUST-0042")
+    web.type_into("#id_customer_number", "CUST-0010")
     web.type_into("#id_amount", "100.00")
     web.click(web.css("input[type=submit][value='Which rule wins?']"))
     result = web.css("#content").text
@@ -178,7 +178,7 @@ def test_staff_admin_works_customers_plans_and_statements(web, live_server, demo
     web.screenshot("06-plan-test-a-line")
 
     # -- statements: the seed's Draft holds last month, so a second generation is refused
-    seeded = CommissionStatement.objects.get(organization=demo, sales_rep__rep_number="REP-007")
+    seeded = CommissionStatement.objects.get(organization=demo, sales_rep__rep_number="REP-003")
     start, end = seeded.period_start.isoformat(), seeded.period_end.isoformat()
     go_to(web, "commissions/commissionstatement")
     assert len(changelist_rows(web)) == 1
@@ -188,15 +188,15 @@ def test_staff_admin_works_customers_plans_and_statements(web, live_server, demo
         web.click(web.css(".object-tools a[href$='/commissionstatement/generate/']"))
         assert web.css("#id_period_start").get_attribute("value") and web.css("#id_period_end").get_attribute("value")
         labels = [label.text for label in web.all_css("#id_reps label")]
-        assert any("REP-007" in label for label in labels) and not any("GLX-001" in label for label in labels), labels
-        web.xpath("//div[@id='id_reps']//label[contains(., 'REP-007')]//input").click()
+        assert any("REP-003" in label for label in labels) and not any("GLX-001" in label for label in labels), labels
+        web.xpath("//div[@id='id_reps']//label[contains(., 'REP-003')]//input").click()
         web.set_value("#id_period_start", start)
         web.set_value("#id_period_end", end)
         web.screenshot("08-generate-form")
         web.click(web.css("input[type=submit][value='Generate statements']"))
 
     generate_for_rep_007()
-    assert any(m.startswith("REP-007: refused") for m in web.messages()), web.messages()
+    assert any(m.startswith("REP-003: refused") for m in web.messages()), web.messages()
     assert web.path.startswith("/admin/commissions/commissionstatement/")
     web.screenshot("09-generate-refused")
 
@@ -204,9 +204,9 @@ def test_staff_admin_works_customers_plans_and_statements(web, live_server, demo
     web.run_action("void", rows=[row_with(web, "Draft")])
     assert "Voided 1 statement(s)." in web.messages()
     generate_for_rep_007()
-    done = [m for m in web.messages() if m.startswith("REP-007: Draft statement")]
+    done = [m for m in web.messages() if m.startswith("REP-003: Draft statement")]
     assert done, web.messages()
-    fresh = CommissionStatement.objects.get(organization=demo, sales_rep__rep_number="REP-007", status="Draft")
+    fresh = CommissionStatement.objects.get(organization=demo, sales_rep__rep_number="REP-003", status="Draft")
     assert fresh.pk != seeded.pk and fresh.total == seeded.total > 0
     assert f"total {fresh.total} " in done[0]
     web.screenshot("10-statements-after-generate")
@@ -237,7 +237,7 @@ def test_staff_admin_works_customers_plans_and_statements(web, live_server, demo
     web.wait_loaded()
     assert web.path == f"/admin/commissions/commissionstatement/{fresh.pk}/print/"
     printed = web.text
-    assert "Commission statement" in printed and "REP-007" in printed and f"{fresh.total} USD" in printed, printed
+    assert "Commission statement" in printed and "REP-003" in printed and f"{fresh.total} USD" in printed, printed
     assert "admin@demo.nymble.test" in printed  # the approval in the history
     web.screenshot("13-statement-printable")
     assert web.pdf("13-statement-printable").startswith(b"%PDF")
@@ -250,7 +250,7 @@ def test_staff_admin_works_customers_plans_and_statements(web, live_server, demo
     old = web.css("html")
     web.run_action("export_csv", rows=[row_with(web, "Approved")], new_page=False)
     download = web.downloaded(".csv", before=before)
-    assert download.name == f"statement-REP-007-{fresh.period_start:%Y-%m}.csv"
+    assert download.name == f"statement-REP-003-{fresh.period_start:%Y-%m}.csv"
     assert not web.is_stale(old)  # a download, not a new page
     rows = list(csv.DictReader(io.StringIO(download.read_text(encoding="utf-8"))))
     assert len(rows) == fresh.lines.count() > 0
@@ -266,7 +266,7 @@ def test_staff_admin_works_customers_plans_and_statements(web, live_server, demo
 
 
 def test_another_organizations_staff_admin_sees_none_of_it(web, live_server, demo, globex):
-    acme = Customer.objects.get(organization=demo, customer_number="CUST-0042")
+    northwind = Customer.objects.get(organization=demo, customer_number="CUST-0010")
     plan = CommissionPlan.objects.get(organization=demo, name="Standard Wholesale Rate")
     statement = CommissionStatement.objects.get(organization=demo)
     marcus = statement.sales_rep
@@ -275,16 +275,16 @@ def test_another_organizations_staff_admin_sees_none_of_it(web, live_server, dem
 
     go_to(web, "customers/customer")
     assert [r.text.split()[0] for r in changelist_rows(web)] == ["GLX-CUST-1"]
-    web.type_into("#searchbar", "Acme")
+    web.type_into("#searchbar", "Northwind")
     web.click(web.css("#changelist-search input[type=submit]"))
     assert changelist_rows(web) == [] and "0 results" in web.text
-    web.screenshot("20-other-org-customers-search-acme")
+    web.screenshot("20-other-org-customers-search-northwind")
 
     go_to(web, "commissions/commissionplan")
     assert "Globex Standard" in web.text and "Standard Wholesale Rate" not in web.text
 
     go_to(web, "commissions/commissionstatement")
-    assert changelist_rows(web) == [] and "REP-007" not in web.text
+    assert changelist_rows(web) == [] and "REP-003" not in web.text
     web.click(web.css(".object-tools a[href$='/commissionstatement/generate/']"))
     reps = [label.text for label in web.all_css("#id_reps label")]
     assert len(reps) == 1 and "GLX-001" in reps[0], reps
@@ -296,21 +296,21 @@ def test_another_organizations_staff_admin_sees_none_of_it(web, live_server, dem
     assert CommissionStatement.objects.count() == 1
 
     # the change pages, opened by URL: the admin's "doesn't exist" redirect to its index
-    for url, name in ((f"/admin/customers/customer/{acme.pk}/change/", "Customer"),
+    for url, name in ((f"/admin/customers/customer/{northwind.pk}/change/", "Customer"),
                       (f"/admin/commissions/commissionplan/{plan.pk}/change/", "Commission plan"),
                       (f"/admin/commissions/commissionstatement/{statement.pk}/change/", "Commission statement")):
         web.open(url)
         assert web.path == "/admin/", (url, web.path)
         assert any(m.startswith(f"{name} with ID") and "doesn’t exist" in m for m in web.messages()), web.messages()
-        assert "Acme" not in web.text and "Marcus" not in web.text
+        assert "Northwind" not in web.text and "Dana" not in web.text
 
     # the printable statement, its CSV and the plan's test page: 404
     for url in (f"/admin/commissions/commissionstatement/{statement.pk}/print/",
                 f"/admin/commissions/commissionstatement/{statement.pk}/export.csv",
                 f"/admin/commissions/commissionplan/{plan.pk}/test-line/"):
         web.open(url)
-        assert "Not Found" in web.text, (url, web.text[:200])
-        assert "Marcus" not in web.text and "REP-007" not in web.text
+        assert "Page not found" in web.text, (url, web.text[:200])  # the admin's own 404 page
+        assert "Dana" not in web.text and "REP-003" not in web.text
         status, _ = api(live_server, "GET", url, cookie=web.session_cookie())
         assert status == 404, url
     web.screenshot("21-other-org-print-404")
