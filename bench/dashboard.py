@@ -130,8 +130,8 @@ def seed_invoices(n: int) -> dict:
                    adjustments_total, total, payment_reference, failure, created_at, updated_at)
                SELECT gen_random_uuid(), %(org)s, r.id, p.id, %(start)s, %(end)s, 'USD', true,
                    CASE WHEN mod(row_number() OVER (ORDER BY r.rep_number), 3) = 0 THEN 'Approved' ELSE 'Draft' END,
-                   1000 + mod(hashtext(r.rep_number), 5000), p.quota, 50 + mod(hashtext(r.rep_number), 250), 0,
-                   50 + mod(hashtext(r.rep_number), 250), '', '', now(), now()
+                   1000 + mod(abs(hashtext(r.rep_number)), 5000), p.quota, 50 + mod(abs(hashtext(r.rep_number)), 250), 0,
+                   50 + mod(abs(hashtext(r.rep_number)), 250), '', '', now(), now()
                FROM salesreps_organizationsalesrep r
                JOIN commissions_commissionplan p ON p.sales_rep_id = r.id AND p.active
                WHERE r.organization_id = %(org)s""", {**ids, "start": previous, "end": last_day})

@@ -27,6 +27,7 @@ from orders.models import Invoice, InvoiceStatus, SalesCredit
 from salesreps.models import OrganizationSalesRep
 
 CENTS = Decimal("0.01")
+CHART_REPS = 15  # bars of a rep chart that stay readable in its half of the page
 LIST_LIMIT = 10  # rows of each "waiting" table; the counts and sums cover all of them
 UNPAID = (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID)
 COUNTED_STATEMENTS = (StatementStatus.DRAFT, StatementStatus.APPROVED, StatementStatus.PAID)
@@ -98,9 +99,15 @@ class Dashboard:
         ]
 
     def chart_data(self) -> dict:
-        """What the page's charts draw (JSON-ready: amounts as strings of two decimals)."""
+        """What the page's charts draw (JSON-ready: amounts as strings of two decimals). The rep
+        charts show the CHART_REPS reps with the most sales this month (and the highest attainment);
+        the table under them has every rep."""
         current, previous = self.current_month, self.previous_month
         currency = self.organization.currency_code
+        zero = Decimal("0.00")
+        top = sorted(self.reps, key=lambda r: (-r.sales.get((current, currency), zero), r.rep_number))[:CHART_REPS]
+        attained = sorted((r for r in self.reps if r.attainment is not None),
+                          key=lambda r: (-r.attainment, r.rep_number))[:CHART_REPS]
         return {
             "months": [m.strftime("%b %Y") for m in self.months],
             "salesByMonth": [
@@ -108,14 +115,13 @@ class Dashboard:
                 for code, amounts in sorted(self.sales_by_month.items())
             ],
             "currency": currency,
-            "reps": [r.rep_number for r in self.reps],
+            "reps": [r.rep_number for r in top],
             "repSales": {
-                "current": [str(r.sales.get((current, currency), Decimal("0.00"))) for r in self.reps],
-                "previous": [str(r.sales.get((previous, currency), Decimal("0.00"))) for r in self.reps],
+                "current": [str(r.sales.get((current, currency), zero)) for r in top],
+                "previous": [str(r.sales.get((previous, currency), zero)) for r in top],
             },
             "attainment": [
-                {"rep": r.rep_number, "percent": str((r.attainment * 100).quantize(Decimal("0.1")))}
-                for r in self.reps if r.attainment is not None
+                {"rep": r.rep_number, "percent": str((r.attainment * 100).quantize(Decimal("0.1")))} for r in attained
             ],
         }
 

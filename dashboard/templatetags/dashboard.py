@@ -43,5 +43,11 @@ def money(amount, currency: str) -> str:
 
 
 @register.filter
+def grouped(number) -> str:
+    """`21,840`."""
+    return f"{number:,}"
+
+
+@register.filter
 def percent(fraction) -> str:
     return "—" if fraction is None else f"{fraction * 100:.1f} %"

@@ -55,7 +55,7 @@
     options: {
       indexAxis: "y",
       plugins: {tooltip: {callbacks: {label: function (c) { return c.dataset.label + ": " + money(c.raw, data.currency); }}}},
-      scales: {x: {beginAtZero: true, ticks: {callback: compact}}}
+      scales: {x: {beginAtZero: true, ticks: {callback: compact}}, y: {ticks: {autoSkip: false}}}
     }
   });
 
@@ -72,7 +72,8 @@
     options: {
       indexAxis: "y",
       plugins: {legend: {display: false}, tooltip: {callbacks: {label: function (c) { return c.raw.toFixed(1) + " % of quota"; }}}},
-      scales: {x: {beginAtZero: true, suggestedMax: 100, ticks: {callback: function (v) { return v + " %"; }}}}
+      scales: {x: {beginAtZero: true, suggestedMax: 100, ticks: {callback: function (v) { return v + " %"; }}},
+               y: {ticks: {autoSkip: false}}}
     }
   });
 })();
