@@ -88,7 +88,10 @@ def audit_snapshot(obj: models.Model, children: tuple[str, ...] = ()) -> dict:
     snapshot = _fields(obj)
     for name in children:
         relation = obj._meta.get_field(name)
-        rows = relation.related_model._base_manager.filter(**{relation.field.name: obj.pk}).order_by("pk")
+        joined = [field.name for field in relation.related_model._meta.concrete_fields
+                  if field.is_relation and field.related_model is not type(obj)]
+        rows = relation.related_model._base_manager.filter(**{relation.field.name: obj.pk}).select_related(
+            *joined).order_by("pk")  # a fixed number of queries however many rows
         snapshot[name] = [_fields(row, parent=type(obj)) for row in rows]
     return snapshot
 
@@ -103,7 +106,8 @@ def changes_between(before: dict, after: dict) -> dict:
 
 def audit_record(obj: models.Model, action: str, *, before: dict | None = None, children: tuple[str, ...] = (),
                  changes: dict | None = None, actor: str | None = None, organization_id=None,
-                 object_type: str | None = None, object_id: str | None = None) -> AuditEvent | None:
+                 object_type: str | None = None, object_id: str | None = None,
+                 unchanged_too: bool = False) -> AuditEvent | None:
     """Records `action` on `obj` by the current actor (or `actor`).
 
     Without `changes` they are the difference between `before` (an `audit_snapshot` taken before the
@@ -113,7 +117,7 @@ def audit_record(obj: models.Model, action: str, *, before: dict | None = None, 
         if before is not None:
             children = tuple(key for key in before if key not in _fields_names(obj))
         changes = changes_between(before or {}, audit_snapshot(obj, children))
-        if before is not None and not changes:
+        if before is not None and not changes and not unchanged_too:
             return None
     return AuditEvent.objects.create(
         organization_id=organization_id or getattr(obj, "organization_id", None),

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import serializers
 
+from audit.services import audit_record, audit_snapshot
 from customers.models import Address, Contact, Customer
 from nymble.api.problems import Conflict
 from nymble.models import AttributeType, CustomerAttributeDefinition, Membership, Organization, Role
@@ -31,6 +32,8 @@ WIRE_NAMES = {
     "sales_rep": "RepNumber", "terms": "Terms", "external_id": "ExternalId", "currency_code": "CurrencyCode",
     "attributes": "CustomerAttributes",
 }
+# The child lists a customer's audit entries compare.
+AUDITED_CHILDREN = ("addresses", "contacts")
 # What a full replacement (PUT) resets a field to when the body leaves it out.
 REPLACE_DEFAULTS = {
     "company_phone": "", "company_fax": "", "sales_rep": None, "terms": "", "external_id": None, "attributes": {},
@@ -189,6 +192,7 @@ def customer_create(
     except IntegrityError:
         raise _customer_conflict(customer) from None
     _replace_children(customer, addresses or [], contacts or [])
+    audit_record(customer, "created", children=AUDITED_CHILDREN)
     return customer
 
 
@@ -198,6 +202,7 @@ def customer_update(
 ) -> Customer:
     """Sets the given fields; given address or contact lists replace the stored ones."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    before = audit_snapshot(customer, AUDITED_CHILDREN)
     _refuse_locked_changes(actor, customer, {**changes, "addresses": addresses, "contacts": contacts})
     if "attributes" in changes:
         changes["attributes"] = attributes_validated(customer.organization_id, changes["attributes"] or {})
@@ -211,6 +216,7 @@ def customer_update(
     except IntegrityError:
         raise _customer_conflict(customer) from None
     _replace_children(customer, addresses, contacts, actor)
+    audit_record(customer, "updated", before=before)
     if active is not None and active != customer.active:
         customer = customer_set_active(customer=customer, active=active)
     return customer
@@ -244,9 +250,11 @@ def customer_upsert(*, organization: Organization, actor: Principal | None = Non
 def customer_set_active(*, customer: Customer, active: bool) -> Customer:
     """Non-destructive. Deactivation revokes every token of the customer's portal logins at once."""
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    before = audit_snapshot(customer)
     customer.active = active
     customer.updated_at = timezone.now()
     customer.save(update_fields=["active", "updated_at"])
+    audit_record(customer, "activated" if active else "deactivated", before=before)
     membership_ids = list(
         customer.contacts.exclude(portal_membership=None).values_list("portal_membership_id", flat=True)
     )
@@ -273,6 +281,7 @@ def portal_login_create(*, contact: Contact, password: str | None) -> Contact:
         membership.save(update_fields=["is_active"])
     contact.portal_membership = membership
     contact.save(update_fields=["portal_membership"])
+    audit_record(contact.customer, "portal_login_created", changes={"portal_login": [None, contact.email]})
     return contact
 
 
@@ -283,3 +292,4 @@ def portal_login_revoke(*, contact: Contact) -> None:
         return
     Contact.objects.filter(pk=contact.pk).update(portal_membership=None)
     membership.delete()  # its tokens name a membership that no longer exists: 401 at once
+    audit_record(contact.customer, "portal_login_revoked", changes={"portal_login": [contact.email, None]})

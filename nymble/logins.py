@@ -21,6 +21,7 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework import exceptions, serializers
 
+from audit.services import audit_record, audit_snapshot
 from nymble.api.problems import Conflict
 from nymble.emails import email_send_after_commit, public_link
 from nymble.models import Membership, Organization, Role, User
@@ -86,6 +87,7 @@ def login_link(*, email: str, organization: Organization, role: str, password: s
             )
     except IntegrityError:  # a concurrent request gave this login a role here first
         raise Conflict(errors={"Email": [f"{email} already has a login in this organization."]}) from None
+    audit_record(membership, "created", object_id=email)
     if pending:
         invitation_send(membership=membership)
     return membership
@@ -96,6 +98,11 @@ def login_set_password(*, user: User, password: str, by_admin: bool) -> None:
     user.set_password(password)
     user.password_set_by_admin = by_admin
     user.save(update_fields=["password", "password_set_by_admin"])
+    # One entry in each organization of the login (never the password); a person choosing their
+    # own password acts for themselves, also where nobody is logged in (reset, invitation).
+    for membership in user.memberships.all():
+        audit_record(membership, "password_changed", changes={}, object_id=user.email,
+                     actor=None if by_admin else user.email)
 
 
 def password_checked(password: str, user: User | None = None, field: str = "Password") -> str:
@@ -136,8 +143,10 @@ def invitations_resend(*, memberships) -> int:
     names the time of its invitation)."""
     sent = 0
     for membership in memberships.filter(pending=True).select_for_update(of=("self",)).select_related("user", "organization"):
+        before = audit_snapshot(membership)
         membership.invited_at = timezone.now()
         membership.save(update_fields=["invited_at"])
+        audit_record(membership, "invitation_sent", before=before, object_id=membership.user.email)
         invitation_send(membership=membership)
         sent += 1
     return sent
@@ -174,6 +183,8 @@ def invitation_accept(*, token: str, password: str | None = None) -> Membership:
                                    "choose your own to accept.")
     membership.pending = False
     membership.save(update_fields=["pending"])
+    audit_record(membership, "invitation_accepted", changes={"pending": [True, False]}, object_id=user.email,
+                 actor=user.email)
     return membership
 
 

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import exceptions
 
+from audit.services import audit_record
 from nymble.api.problems import Conflict
 from nymble.logins import login_link
 from nymble.models import ApiClient, CustomerAttributeDefinition, Organization, PriceTier, Role, User
@@ -30,6 +31,7 @@ def organization_create(
     organization = Organization(name=name, org_code=org_code, time_zone=time_zone, currency_code=currency_code.upper())
     organization.full_clean()
     organization.save()
+    audit_record(organization, "created", organization_id=organization.pk)
     membership = login_link(
         email=admin_email, organization=organization, role=Role.ADMIN, password=admin_password, trusted=True
     )
@@ -41,9 +43,11 @@ def organization_create(
 def price_tier_create(*, organization: Organization, code: str, name: str) -> PriceTier:
     try:
         with transaction.atomic():
-            return PriceTier.objects.create(organization=organization, code=code, name=name)
+            tier = PriceTier.objects.create(organization=organization, code=code, name=name)
     except IntegrityError:
         raise Conflict(errors={"Code": [f"A price tier with code '{code}' exists."]}) from None
+    audit_record(tier, "created")
+    return tier
 
 
 def attribute_definition_create(
@@ -51,22 +55,29 @@ def attribute_definition_create(
 ) -> CustomerAttributeDefinition:
     try:
         with transaction.atomic():
-            return CustomerAttributeDefinition.objects.create(
+            definition = CustomerAttributeDefinition.objects.create(
                 organization=organization, key=key, type=type, required=required
             )
     except IntegrityError:
         raise Conflict(errors={"Key": [f"An attribute '{key}' is defined already."]}) from None
+    audit_record(definition, "created")
+    return definition
 
 
+@transaction.atomic
 def api_client_create(*, organization: Organization, name: str) -> tuple[ApiClient, str]:
     """A new machine login; the secret is returned once and stored only hashed."""
     secret = secrets.token_urlsafe(32)
     client = ApiClient.objects.create(organization=organization, name=name, secret_hash=make_password(secret))
+    audit_record(client, "created")
     return client, secret
 
 
+@transaction.atomic
 def api_client_revoke(*, client: ApiClient) -> None:
-    ApiClient.objects.filter(pk=client.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    now = timezone.now()
+    if ApiClient.objects.filter(pk=client.pk, revoked_at__isnull=True).update(revoked_at=now):
+        audit_record(client, "revoked", changes={"revoked_at": [None, now]})
 
 
 def api_client_authenticate(*, org_code: str, client_id: str, client_secret: str, address: str) -> ApiClient:

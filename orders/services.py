@@ -19,6 +19,7 @@ from django.db.models import Sum, prefetch_related_objects
 from django.utils import timezone
 from rest_framework import serializers
 
+from audit.services import audit_record, audit_snapshot
 from customers.models import Customer
 from customers.serializers import normalize_terms
 from nymble.api.problems import Conflict
@@ -268,6 +269,7 @@ def order_place(
             line.order = order
         OrderItem.objects.bulk_create(lines)
         sales_credits_write(order=order, credits=credits)
+        audit_record(order, "created", children=("items", "sales_credits"))
     return order, True
 
 
@@ -326,6 +328,7 @@ def order_place_idempotent(**kwargs) -> tuple[Order, bool]:
 @transaction.atomic
 def order_cancel(*, order: Order) -> Order:
     order = Order.objects.select_for_update().get(pk=order.pk)
+    before = audit_snapshot(order)
     if Invoice.objects.filter(order=order).exists():
         raise Conflict("An invoiced order cannot be cancelled.")
     if order.status not in (OrderStatus.PENDING, OrderStatus.PROCESSING):
@@ -333,6 +336,7 @@ def order_cancel(*, order: Order) -> Order:
     order.status = OrderStatus.CANCELLED
     order.cancelled_at = order.updated_at = timezone.now()
     order.save(update_fields=["status", "cancelled_at", "updated_at"])
+    audit_record(order, "cancelled", before=before)
     return order
 
 
@@ -344,9 +348,11 @@ def order_advance(*, order: Order, status: str) -> Order:
         return order_cancel(order=order)
     if order.status == OrderStatus.CANCELLED or FORWARD.index(status) <= FORWARD.index(order.status):
         raise Conflict(f"An order cannot go from {order.status} to {status}.")
+    before = audit_snapshot(order)
     order.status = status
     order.updated_at = timezone.now()
     order.save(update_fields=["status", "updated_at"])
+    audit_record(order, "status_changed", before=before)
     return order
 
 
@@ -382,6 +388,7 @@ def invoice_create(*, order: Order, invoice_date: datetime.date | None = None) -
                     product_name=item.product_name, quantity=item.quantity, price=item.price, line_total=item.line_total)
         for item in items
     )
+    audit_record(invoice, "created", children=("lines",))
     return invoice
 
 
@@ -391,6 +398,7 @@ def payment_record(*, invoice: Invoice, amount: Decimal, paid_at: datetime.datet
     """A partial payment makes the invoice PartiallyPaid; the one that completes it makes it Paid
     with that payment's time as PaidAt. Overpaying is refused."""
     invoice = Invoice.objects.select_for_update().select_related("organization").get(pk=invoice.pk)
+    before = audit_snapshot(invoice, ("payments",))
     if invoice.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID):
         raise Conflict(f"A {invoice.status} invoice takes no payment.")
     if amount <= 0:
@@ -412,6 +420,7 @@ def payment_record(*, invoice: Invoice, amount: Decimal, paid_at: datetime.datet
     else:
         invoice.status = InvoiceStatus.PARTIALLY_PAID
     invoice.save(update_fields=["amount_paid", "status", "paid_at", "paid_on"])
+    audit_record(invoice, "payment_recorded", before=before)
     return invoice
 
 
@@ -421,9 +430,11 @@ def invoice_void(*, invoice: Invoice) -> Invoice:
     invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
     if invoice.status != InvoiceStatus.ISSUED or invoice.amount_paid:
         raise Conflict(f"A {invoice.status} invoice cannot be voided.")
+    before = audit_snapshot(invoice)
     invoice.status = InvoiceStatus.VOIDED
     invoice.voided_at = timezone.now()
     invoice.save(update_fields=["status", "voided_at"])
+    audit_record(invoice, "voided", before=before)
     return invoice
 
 
@@ -466,4 +477,5 @@ def credit_memo_create(*, invoice: Invoice, credit_date: datetime.date, reason: 
     for line in memo_lines:
         line.credit_memo = memo
     CreditMemoLine.objects.bulk_create(memo_lines)
+    audit_record(memo, "created", children=("lines",), organization_id=invoice.organization_id)
     return memo

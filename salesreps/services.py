@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from rest_framework import serializers
 
+from audit.services import audit_record, audit_snapshot
 from nymble.api.problems import Conflict
 from nymble.models import Organization, Role
 from nymble.logins import belongs_elsewhere, login_link, login_set_password
@@ -41,7 +42,7 @@ def sales_rep_create(
         membership.save(update_fields=["is_active"])
     try:
         with transaction.atomic():
-            return OrganizationSalesRep.objects.create(
+            rep = OrganizationSalesRep.objects.create(
                 organization=organization,
                 sales_rep=identity,
                 membership=membership,
@@ -54,6 +55,8 @@ def sales_rep_create(
             )
     except IntegrityError:
         raise _rep_number_taken(rep_number) from None
+    audit_record(rep, "created")
+    return rep
 
 
 @transaction.atomic
@@ -61,6 +64,7 @@ def sales_rep_update(*, rep: OrganizationSalesRep, **changes) -> OrganizationSal
     """Changes name, phone, roles or RepNumber. `Active` goes through (de)activate; a password
     only for a login that belongs to this organization alone."""
     rep = OrganizationSalesRep.objects.select_for_update().select_related("sales_rep__user").get(pk=rep.pk)
+    before = audit_snapshot(rep)
     password = changes.pop("password", None)
     email = changes.pop("email", None)
     active = changes.pop("active", None)
@@ -80,6 +84,7 @@ def sales_rep_update(*, rep: OrganizationSalesRep, **changes) -> OrganizationSal
             rep.save()
     except IntegrityError:
         raise _rep_number_taken(rep.rep_number) from None
+    audit_record(rep, "updated", before=before)
     if active is not None and active != rep.active:
         rep = sales_rep_set_active(rep=rep, active=active)
     return rep
@@ -90,10 +95,12 @@ def sales_rep_set_active(*, rep: OrganizationSalesRep, active: bool) -> Organiza
     """Deactivation revokes every token of the rep's login in this organization at once;
     reactivation lets it log in again but revives no old token."""
     rep = OrganizationSalesRep.objects.select_for_update().get(pk=rep.pk)
+    before = audit_snapshot(rep)
     rep.active = active
     rep.save(update_fields=["active", "updated_at"])
     rep.membership.is_active = active
     rep.membership.save(update_fields=["is_active"])
     if not active:
         membership_revoke_tokens(rep.membership_id)
+    audit_record(rep, "activated" if active else "deactivated", before=before)
     return rep

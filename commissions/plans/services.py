@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import serializers
 
+from audit.services import audit_record, audit_snapshot
 from commissions.engine import AcceleratorSpec, MultiplierSchedule, OverrideSpec, PlanSpec, RuleSpec, compile_plan
 from commissions.models import (
     Accelerator,
@@ -22,6 +23,8 @@ from salesreps.models import OrganizationSalesRep
 
 PLAN_FIELDS = ("name", "description", "default_rate", "effective_start", "effective_end", "commission_basis", "quota",
                "accelerator_method")
+# The child lists a plan's audit entries compare.
+AUDITED_CHILDREN = ("rules", "overrides", "accelerators")
 # What a PUT leaves out is reset to this.
 PLAN_RESET = {"description": "", "effective_start": None, "effective_end": None,
               "commission_basis": CommissionBasis.INVOICE, "quota": None, "accelerator_method": AcceleratorMethod.MARGINAL}
@@ -115,6 +118,7 @@ def plan_create(*, organization: Organization, sales_rep: OrganizationSalesRep, 
     plan = CommissionPlan.objects.create(organization=organization, sales_rep=sales_rep,
                                          **{k: v for k, v in fields.items() if k in PLAN_FIELDS})
     _write_children(plan, rules or [], overrides or [], customers, accelerators or [])
+    audit_record(plan, "created", children=AUDITED_CHILDREN)
     if active:
         plan = plan_set_active(plan=plan, active=True)
     return plan
@@ -126,6 +130,7 @@ def plan_update(*, plan: CommissionPlan, replace: bool = False, rules=None, over
     """PATCH sets what is given (given rule or override lists replace the stored ones); PUT
     (`replace`) resets what it leaves out. Statements already approved or paid keep their lines."""
     plan = CommissionPlan.objects.select_for_update().get(pk=plan.pk)
+    before = audit_snapshot(plan, AUDITED_CHILDREN)
     if sales_rep is not None and sales_rep.pk != plan.sales_rep_id:
         raise serializers.ValidationError({"SalesRepId": ["A plan stays with its rep: create a new plan instead."]})
     if replace:
@@ -141,6 +146,7 @@ def plan_update(*, plan: CommissionPlan, replace: bool = False, rules=None, over
     plan.updated_at = timezone.now()
     plan.save()
     _write_children(plan, rules, overrides, customers, accelerators)
+    audit_record(plan, "updated", before=before)
     return plan
 
 
@@ -151,9 +157,13 @@ def plan_set_active(*, plan: CommissionPlan, active: bool) -> CommissionPlan:
     active plans is the guarantee behind it."""
     OrganizationSalesRep.objects.select_for_update().get(pk=plan.sales_rep_id)
     if active:
-        CommissionPlan.objects.filter(sales_rep_id=plan.sales_rep_id, active=True).exclude(pk=plan.pk).update(
-            active=False, updated_at=timezone.now())
+        others = list(CommissionPlan.objects.filter(sales_rep_id=plan.sales_rep_id, active=True).exclude(pk=plan.pk))
+        CommissionPlan.objects.filter(pk__in=[other.pk for other in others]).update(active=False,
+                                                                                    updated_at=timezone.now())
+        for other in others:
+            audit_record(other, "deactivated", changes={"active": [True, False]})
     plan = CommissionPlan.objects.select_for_update().get(pk=plan.pk)
+    before = audit_snapshot(plan)
     plan.active = active
     plan.updated_at = timezone.now()
     try:
@@ -161,6 +171,7 @@ def plan_set_active(*, plan: CommissionPlan, active: bool) -> CommissionPlan:
             plan.save(update_fields=["active", "updated_at"])
     except IntegrityError:
         raise Conflict("Another plan of this rep was activated at the same time; try again.") from None
+    audit_record(plan, "activated" if active else "deactivated", before=before)
     return plan
 
 

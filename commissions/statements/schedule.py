@@ -8,6 +8,7 @@ import json
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
+from audit.services import audit_record, audit_snapshot
 from commissions.models import StatementSchedule
 from nymble.models import Organization
 
@@ -41,16 +42,20 @@ def schedule_ensure(*, organization: Organization) -> StatementSchedule:
     schedule, created = StatementSchedule.objects.get_or_create(organization=organization)
     if created or schedule.periodic_task_id is None:
         _sync(schedule)
+    if created:
+        audit_record(schedule, "created")
     return schedule
 
 
 @transaction.atomic
 def schedule_update(*, schedule: StatementSchedule, enabled: bool, day_of_month: int, hour: int) -> StatementSchedule:
     schedule = StatementSchedule.objects.select_for_update().select_related("organization").get(pk=schedule.pk)
+    before = audit_snapshot(schedule)
     schedule.enabled, schedule.day_of_month, schedule.hour = enabled, day_of_month, hour
     schedule.full_clean(exclude=["organization", "periodic_task"])
     schedule.save(update_fields=["enabled", "day_of_month", "hour"])
     _sync(schedule)
+    audit_record(schedule, "updated", before=before)
     return schedule
 
 

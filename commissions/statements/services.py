@@ -14,6 +14,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import APIException, NotFound
 
+from audit.services import audit_record, audit_snapshot
 from commissions.engine import attainment
 from decimal import Decimal
 
@@ -64,11 +65,13 @@ def statement_start(*, rep: OrganizationSalesRep, period_start: datetime.date, p
     currency_code = currency_code or rep.organization.currency_code
     try:
         with transaction.atomic():
-            return CommissionStatement.objects.create(
+            statement = CommissionStatement.objects.create(
                 organization_id=rep.organization_id, sales_rep=rep, plan=plan, period_start=period_start,
                 period_end=period_end, currency_code=currency_code, include_earlier=include_earlier,
                 status=StatementStatus.GENERATING,
             )
+            audit_record(statement, "generation_started")
+            return statement
     except IntegrityError:
         raise Conflict(
             f"{rep.rep_number} has a statement for {period_start}–{period_end} in {currency_code} already; "
@@ -94,6 +97,7 @@ def statement_fill(statement: CommissionStatement, *, actor: str, recalculating:
         # merely point at the rep (new sales credits, statements) must not wait for it, or replacing an
         # order's credits while this rep's generation waits for that order's invoice would deadlock.
         OrganizationSalesRep.objects.select_for_update(no_key=True).get(pk=statement.sales_rep_id)
+        before = audit_snapshot(statement)
         plan = active_plan(statement.sales_rep)
         if plan is None:
             raise Conflict(f"Sales rep {statement.sales_rep.rep_number} has no active commission plan.")
@@ -118,6 +122,8 @@ def statement_fill(statement: CommissionStatement, *, actor: str, recalculating:
         summary = f"{lines} line(s), total {statement.total} {statement.currency_code}, plan '{plan.name}'."
         _event(statement, EventType.RECALCULATED if recalculating else EventType.CREATED, actor,
                f"{note} ({summary})" if note else summary)
+        audit_record(statement, "recalculated" if recalculating else "generated", before=before, actor=actor,
+                     unchanged_too=True)
     return statement
 
 
@@ -127,11 +133,13 @@ def statement_mark_failed(statement_id, reason: str, actor: str = "system") -> N
         statement = CommissionStatement.objects.select_for_update().filter(pk=statement_id).first()
         if statement is None or statement.status != StatementStatus.GENERATING:
             return
+        before = audit_snapshot(statement)
         statement.status = StatementStatus.FAILED
         statement.failure = reason[:2000]
         statement.updated_at = timezone.now()
         statement.save(update_fields=["status", "failure", "updated_at"])
         _event(statement, EventType.FAILED, actor, reason[:2000])
+        audit_record(statement, "generation_failed", before=before, actor=actor)
 
 
 def statement_generate(*, rep: OrganizationSalesRep, period_start: datetime.date, period_end: datetime.date,
@@ -181,12 +189,14 @@ def _mail_admins_of_dispute(statement: CommissionStatement, dispute: StatementDi
 
 
 def _transition(statement, allowed: tuple[str, ...], to: str, verb: str):
+    """The locked statement moved to `to` (not saved yet), and its audit snapshot from before."""
     statement = CommissionStatement.objects.select_for_update().get(pk=statement.pk)
     if statement.status not in allowed:
         raise Conflict(f"A {statement.status} statement cannot be {verb}.")
+    before = audit_snapshot(statement)
     statement.status = to
     statement.updated_at = timezone.now()
-    return statement
+    return statement, before
 
 
 @transaction.atomic
@@ -204,10 +214,11 @@ def _refuse_open_disputes(statement: CommissionStatement, verb: str) -> None:
 
 @transaction.atomic
 def statement_approve(*, statement: CommissionStatement, actor: str, note: str = "") -> CommissionStatement:
-    statement = _transition(statement, (StatementStatus.DRAFT,), StatementStatus.APPROVED, "approved")
+    statement, before = _transition(statement, (StatementStatus.DRAFT,), StatementStatus.APPROVED, "approved")
     _refuse_open_disputes(statement, "approved")
     statement.save(update_fields=["status", "updated_at"])
     _event(statement, EventType.APPROVED, actor, note)
+    audit_record(statement, "approved", before=before, actor=actor)
     _mail_rep(statement, "statement_approved")
     return statement
 
@@ -215,12 +226,13 @@ def statement_approve(*, statement: CommissionStatement, actor: str, note: str =
 @transaction.atomic
 def statement_mark_paid(*, statement: CommissionStatement, actor: str, paid_at: datetime.datetime | None = None,
                         reference: str = "", note: str = "") -> CommissionStatement:
-    statement = _transition(statement, (StatementStatus.APPROVED,), StatementStatus.PAID, "marked paid")
+    statement, before = _transition(statement, (StatementStatus.APPROVED,), StatementStatus.PAID, "marked paid")
     _refuse_open_disputes(statement, "paid")
     statement.paid_at = paid_at or timezone.now()
     statement.payment_reference = reference
     statement.save(update_fields=["status", "paid_at", "payment_reference", "updated_at"])
     _event(statement, EventType.PAID, actor, note or (f"Reference {reference}" if reference else ""))
+    audit_record(statement, "paid", before=before, actor=actor)
     _mail_rep(statement, "statement_paid")
     return statement
 
@@ -228,11 +240,13 @@ def statement_mark_paid(*, statement: CommissionStatement, actor: str, paid_at: 
 @transaction.atomic
 def statement_void(*, statement: CommissionStatement, actor: str, note: str = "") -> CommissionStatement:
     """Draft or Approved (or a failed generation, to free its period): its lines become eligible again."""
-    statement = _transition(statement, (StatementStatus.DRAFT, StatementStatus.APPROVED, StatementStatus.FAILED),
-                            StatementStatus.VOID, "voided")
+    statement, before = _transition(
+        statement, (StatementStatus.DRAFT, StatementStatus.APPROVED, StatementStatus.FAILED), StatementStatus.VOID,
+        "voided")
     statement.save(update_fields=["status", "updated_at"])
     statement.lines.update(live=False)
     _event(statement, EventType.VOIDED, actor, note)
+    audit_record(statement, "voided", before=before, actor=actor)
     return statement
 
 
@@ -282,6 +296,7 @@ def statement_adjust(*, statement: CommissionStatement, amount: Decimal, reason:
     """A signed amount (a bonus, a correction, a deduction; not 0) added to a Draft with its reason,
     optionally naming the invoice it concerns."""
     statement = _draft(statement, "adjusted")
+    before = audit_snapshot(statement, ("adjustments",))
     if not amount:
         raise serializers.ValidationError({"Amount": ["An adjustment is not 0."]})
     if not reason.strip():
@@ -295,12 +310,14 @@ def statement_adjust(*, statement: CommissionStatement, amount: Decimal, reason:
                                                     invoice_number=invoice_number, actor=actor)
     _retotal(statement)
     _event(statement, EventType.ADJUSTED, actor, f"{amount:+} {statement.currency_code}: {reason}")
+    audit_record(statement, "adjusted", before=before, actor=actor)
     return adjustment
 
 
 @transaction.atomic
 def statement_adjustment_remove(*, statement: CommissionStatement, adjustment_id, actor: str) -> None:
     statement = _draft(statement, "adjusted")
+    before = audit_snapshot(statement, ("adjustments",))
     adjustment = statement.adjustments.filter(pk=adjustment_id).first()
     if adjustment is None:
         raise NotFound("No such adjustment on this statement.")
@@ -308,6 +325,7 @@ def statement_adjustment_remove(*, statement: CommissionStatement, adjustment_id
     _retotal(statement)
     _event(statement, EventType.ADJUSTED, actor,
            f"Removed {adjustment.amount:+} {statement.currency_code}: {adjustment.reason}")
+    audit_record(statement, "adjustment_removed", before=before, actor=actor)
 
 
 @transaction.atomic
@@ -317,12 +335,14 @@ def statement_dispute_raise(*, statement: CommissionStatement, note: str, actor:
     statement = CommissionStatement.objects.select_for_update().get(pk=statement.pk)
     if statement.status not in (StatementStatus.DRAFT, StatementStatus.APPROVED):
         raise Conflict(f"A {statement.status} statement cannot be disputed.")
+    before = audit_snapshot(statement, ("disputes",))
     if not note.strip():
         raise serializers.ValidationError({"Note": ["Say what is wrong."]})
     dispute = StatementDispute.objects.create(statement=statement, note=note, invoice_number=invoice_number, sku=sku,
                                               raised_by=actor)
     about = ", ".join(filter(None, [invoice_number, sku]))
     _event(statement, EventType.DISPUTED, actor, f"{note} ({about})" if about else note)
+    audit_record(statement, "dispute_raised", before=before, actor=actor)
     _mail_admins_of_dispute(statement, dispute)
     return dispute
 
@@ -331,6 +351,7 @@ def statement_dispute_raise(*, statement: CommissionStatement, note: str, actor:
 def statement_dispute_resolve(*, statement: CommissionStatement, dispute_id, resolution: str,
                               actor: str) -> StatementDispute:
     statement = CommissionStatement.objects.select_for_update().get(pk=statement.pk)
+    before = audit_snapshot(statement, ("disputes",))
     dispute = statement.disputes.select_for_update().filter(pk=dispute_id).first()
     if dispute is None:
         raise NotFound("No such dispute on this statement.")
@@ -342,6 +363,7 @@ def statement_dispute_resolve(*, statement: CommissionStatement, dispute_id, res
     dispute.resolved_at = timezone.now()
     dispute.save(update_fields=["status", "resolution", "resolved_by", "resolved_at"])
     _event(statement, EventType.DISPUTE_RESOLVED, actor, resolution)
+    audit_record(statement, "dispute_resolved", before=before, actor=actor)
     return dispute
 
 
@@ -358,7 +380,9 @@ def sales_credits_replace(*, order: Order, credits: list[dict]) -> Order:
     if invoice is not None and StatementLine.objects.filter(live=True, invoice_line__invoice=invoice).exists():
         raise Conflict(f"Lines of {invoice.invoice_number} are on a commission statement: void it first to change "
                        "the credits.", errors={"SalesCredits": ["Commissioned already."]})
+    before = audit_snapshot(order, ("sales_credits",))
     sales_credits_write(order=order, credits=sales_credits_checked(organization=order.organization, credits=credits))
+    audit_record(order, "sales_credits_replaced", before=before)
     return order
 
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 
+from audit.services import audit_record, audit_snapshot
 from customers.models import Customer
 from nymble.api.problems import Conflict
 from nymble.api.serializers import prefetched
@@ -172,6 +173,7 @@ def product_create(*, organization: Organization, prices: list[dict] | None = No
     product = Product(organization=organization, **fields)
     _save(product)
     _replace_prices(product, rows)
+    audit_record(product, "created", children=("prices",))
     return product
 
 
@@ -179,6 +181,7 @@ def product_create(*, organization: Organization, prices: list[dict] | None = No
 def product_update(*, product: Product, prices: list[dict] | None = None, **changes) -> Product:
     """Sets the given fields; a given `prices` list replaces the stored prices."""
     product = Product.objects.select_for_update().select_related("organization").get(pk=product.pk)
+    before = audit_snapshot(product, ("prices",))
     changes = _fields_validated(changes)
     rows = None
     if prices is not None:
@@ -192,6 +195,7 @@ def product_update(*, product: Product, prices: list[dict] | None = None, **chan
     _save(product)
     if rows is not None:
         _replace_prices(product, rows)
+    audit_record(product, "updated", before=before)
     return product
 
 
@@ -219,11 +223,11 @@ def product_upsert(*, organization: Organization, **fields) -> tuple[Product, bo
 def products_set_active(*, products: QuerySet, active: bool) -> int:
     """(De)activates products in one statement; returns how many changed. Orders already
     placed keep their lines; an inactive product is hidden from reps and portal users."""
-    return (
-        Product.objects.filter(pk__in=products.values("pk"))
-        .exclude(active=active)
-        .update(active=active, updated_at=timezone.now())
-    )
+    changing = list(Product.objects.select_for_update().filter(pk__in=products.values("pk")).exclude(active=active))
+    Product.objects.filter(pk__in=[product.pk for product in changing]).update(active=active, updated_at=timezone.now())
+    for product in changing:
+        audit_record(product, "activated" if active else "deactivated", changes={"active": [not active, active]})
+    return len(changing)
 
 
 # --- reads --------------------------------------------------------------------------------
