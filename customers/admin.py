@@ -29,8 +29,25 @@ class AddressFormSet(BaseInlineFormSet):
                 defaults[kind] = True
 
 
+def _width(em: float) -> forms.TextInput:
+    return forms.TextInput(attrs={"style": f"width: {em}em"})
+
+
+class AddressForm(forms.ModelForm):
+    """Nine columns: inputs sized to what they hold, so the row fits a 1440-pixel screen."""
+
+    class Meta:
+        model = Address
+        fields = ("address_type", "is_default", "code", "address1", "address2", "city", "state_province",
+                  "zip_postal_code", "country")
+        widgets = {"address_type": _width(6), "code": _width(5), "address1": _width(11), "address2": _width(7),
+                   "city": _width(7), "state_province": _width(4), "zip_postal_code": _width(5), "country": _width(3)}
+        labels = {"state_province": "State", "zip_postal_code": "ZIP", "address1": "Address", "address2": "Line 2"}
+
+
 class AddressInline(ScopedInline):
     model = Address
+    form = AddressForm
     formset = AddressFormSet
     fields = ("address_type", "is_default", "code", "address1", "address2", "city", "state_province",
               "zip_postal_code", "country")

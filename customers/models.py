@@ -43,8 +43,8 @@ class Customer(models.Model):
         OrganizationSalesRep, null=True, blank=True, on_delete=models.PROTECT, related_name="customers"
     )
     terms = models.CharField(max_length=32, blank=True, validators=[validate_terms])
-    external_id = models.CharField(max_length=128, null=True, blank=True, validators=[validate_identifier])
-    currency_code = models.CharField(max_length=3, validators=[validate_currency_code])
+    external_id = models.CharField("external ID", max_length=128, null=True, blank=True, validators=[validate_identifier])
+    currency_code = models.CharField("currency", max_length=3, validators=[validate_currency_code])
     attributes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)

@@ -40,7 +40,7 @@ class Organization(models.Model):
     name = models.CharField(max_length=200)
     org_code = models.CharField("OrgCode", max_length=32, unique=True, validators=[validate_identifier])
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
-    currency_code = models.CharField(max_length=3, default="USD", validators=[validate_currency_code])
+    currency_code = models.CharField("currency", max_length=3, default="USD", validators=[validate_currency_code])
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = OrganizationQuerySet.as_manager()
@@ -222,6 +222,7 @@ class ApiClient(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+        verbose_name = "API client"
 
     def __str__(self) -> str:
         return self.name

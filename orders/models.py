@@ -40,7 +40,7 @@ class ProductQuerySet(ScopedQuerySet):
 class Product(models.Model):
     id = models.UUIDField("ProductId", primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="products")
-    sku = models.CharField(max_length=64, validators=[validate_identifier])
+    sku = models.CharField("SKU", max_length=64, validators=[validate_identifier])
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     category = models.CharField(max_length=100, blank=True)
@@ -48,7 +48,7 @@ class Product(models.Model):
     active = models.BooleanField(default=True)
     minimum_order_quantity = models.PositiveIntegerField(default=1)
     quantity_increment = models.PositiveIntegerField(default=1)
-    external_id = models.CharField(max_length=128, null=True, blank=True, validators=[validate_identifier])
+    external_id = models.CharField("external ID", max_length=128, null=True, blank=True, validators=[validate_identifier])
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -76,7 +76,7 @@ class ProductPrice(models.Model):
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="prices")
     price_tier = models.ForeignKey(PriceTier, on_delete=models.PROTECT, related_name="prices")
-    currency_code = models.CharField(max_length=3, validators=[validate_currency_code])
+    currency_code = models.CharField("currency", max_length=3, validators=[validate_currency_code])
     at_quantity = models.PositiveIntegerField(default=1)
     price = models.DecimalField(**MONEY)
 
@@ -130,9 +130,9 @@ class Channel(models.TextChoices):
     WEB = "Web"
     PORTAL = "Portal"
     PHONE = "Phone"
-    TRADE_SHOW = "TradeShow"
+    TRADE_SHOW = "TradeShow", "Trade show"
     EMAIL = "Email"
-    EDI = "EDI"
+    EDI = "EDI", "EDI"
     IMPORT = "Import"
 
 
@@ -155,7 +155,7 @@ class Order(models.Model):
     status = models.CharField(max_length=16, choices=OrderStatus.choices, default=OrderStatus.PENDING)
     po_number = models.CharField("PO number", max_length=64, blank=True)
     price_tier = models.ForeignKey(PriceTier, on_delete=models.PROTECT, related_name="orders")
-    currency_code = models.CharField(max_length=3)
+    currency_code = models.CharField("currency", max_length=3)
     terms = models.CharField(max_length=32)
     primary_sales_rep = models.ForeignKey(
         OrganizationSalesRep, null=True, blank=True, on_delete=models.PROTECT, related_name="primary_orders"
@@ -167,7 +167,7 @@ class Order(models.Model):
     placed_by_label = models.CharField(max_length=254, help_text="Who placed it: a login's email or an API client.")
     placed_by_role = models.CharField(max_length=16)
     subtotal = models.DecimalField(**MONEY)
-    external_id = models.CharField(max_length=128, null=True, blank=True, validators=[validate_identifier])
+    external_id = models.CharField("external ID", max_length=128, null=True, blank=True, validators=[validate_identifier])
     idempotency_key = models.CharField(max_length=128, null=True, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -227,7 +227,7 @@ class OrderItem(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveIntegerField()
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_items")
-    sku = models.CharField(max_length=64)
+    sku = models.CharField("SKU", max_length=64)
     product_name = models.CharField(max_length=200)
     quantity = models.PositiveIntegerField()
     price = models.DecimalField(**MONEY)
@@ -269,7 +269,7 @@ class Invoice(models.Model):
     invoice_number = models.CharField(max_length=20)
     invoice_date = models.DateField()
     due_date = models.DateField()
-    currency_code = models.CharField(max_length=3)
+    currency_code = models.CharField("currency", max_length=3)
     total = models.DecimalField(**MONEY)
     amount_paid = models.DecimalField(**MONEY, default=0)
     status = models.CharField(max_length=16, choices=InvoiceStatus.choices, default=InvoiceStatus.ISSUED)
@@ -312,7 +312,7 @@ class InvoiceLine(models.Model):
     position = models.PositiveIntegerField()
     order_item = models.OneToOneField(OrderItem, on_delete=models.PROTECT, related_name="invoice_line")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="invoice_lines")
-    sku = models.CharField(max_length=64)
+    sku = models.CharField("SKU", max_length=64)
     product_name = models.CharField(max_length=200)
     quantity = models.PositiveIntegerField()
     price = models.DecimalField(**MONEY)

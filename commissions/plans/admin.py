@@ -22,6 +22,7 @@ from commissions import engine
 from commissions.models import Accelerator, AcceleratorMethod, CommissionPlan, CommissionRule, CustomerOverride
 from commissions.plans import services as plans
 from nymble.admin_base import ScopedAdmin, ScopedInline
+from nymble.admin_display import money
 from nymble.admin_refusals import (
     RefusableAdmin,
     RefusableFormSet,
@@ -176,7 +177,7 @@ class OverrideInline(RefusableInline, ScopedInline):
     formset = RefusableFormSet
     fields = ("customer", "default_rate", "effective_start", "effective_end", "rules_link")
     readonly_fields = ("rules_link",)
-    raw_id_fields = ("customer",)
+    autocomplete_fields = ("customer",)  # searched by number or name, shown by name (not a bare id)
 
     @admin.display(description="rules")
     def rules_link(self, obj):
@@ -219,11 +220,11 @@ def _router(main_wire: dict, collections: dict):
 @admin.register(CommissionPlan)
 class CommissionPlanAdmin(RefusableAdmin, ScopedAdmin):
     form = PlanForm
-    list_display = ("name", "sales_rep", "active", "default_rate", "commission_basis", "quota", "effective_start",
-                    "effective_end", "updated_at")
+    list_display = ("name", "sales_rep", "active", "default_rate", "commission_basis", "quota_shown",
+                    "effective_start", "effective_end", "updated_at")
     list_filter = ("active", "commission_basis")
     search_fields = ("name", "sales_rep__rep_number", "sales_rep__last_name")
-    list_select_related = ("sales_rep",)
+    list_select_related = ("sales_rep", "organization")
     fieldsets = (
         (None, {"fields": ("sales_rep", "name", "description", "default_rate", ("effective_start", "effective_end"),
                            "active", "test_line_link")}),
@@ -236,6 +237,10 @@ class CommissionPlanAdmin(RefusableAdmin, ScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         # A plan stays with its rep (as in the API): make a new plan for another rep.
         return self.readonly_fields + (("sales_rep",) if obj is not None else ())
+
+    @admin.display(description="quota", ordering="quota")
+    def quota_shown(self, plan):
+        return money(plan.quota, plan.organization.currency_code)
 
     @admin.display(description="test a line")
     def test_line_link(self, obj):

@@ -53,3 +53,38 @@ def test_an_override_rate_above_one_is_a_message_on_its_field(staff_client, tena
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["default_rate"] == [RATE_MESSAGE]
     assert CustomerOverride.objects.get(pk=override.pk).default_rate != 1
+
+
+def test_a_reps_page_shows_its_customers_plans_and_statements(staff_client, tenant):
+    import datetime
+    from decimal import Decimal
+
+    from commissions.models import CommissionStatement
+
+    plan = CommissionPlan.objects.get(pk=create(tenant, Quota=25000)["CommissionPlanId"])
+    statement = CommissionStatement.objects.create(  # as generation leaves one: the page only reads it
+        organization=tenant.org, sales_rep=tenant.rep, plan=plan, period_start=datetime.date(2026, 10, 1),
+        period_end=datetime.date(2026, 10, 31), currency_code="USD", status="Draft", sales_total=Decimal("1234.50"),
+        total=Decimal("61.73"))
+    page = staff_client.get(f"/admin/salesreps/organizationsalesrep/{tenant.rep.pk}/change/").content.decode()
+    assert "CUST-0042" in page  # its customers
+    assert f'<a href="/admin/commissions/commissionplan/{plan.pk}/change/">{plan.name}</a>' in page
+    assert "5 %" in page and "25,000.00 USD" in page  # default rate, quota with its currency
+    assert f'<a href="/admin/commissions/commissionstatement/{statement.pk}/change/">2026-10-01 – 2026-10-31</a>' in page
+    assert "1,234.50 USD" in page and "61.73 USD" in page
+    assert f"/admin/commissions/commissionstatement/?sales_rep={tenant.rep.pk}" in page
+
+
+def test_an_overrides_customer_is_shown_by_name_not_by_database_id(staff_client, tenant):
+    plan = CommissionPlan.objects.get(pk=create(tenant)["CommissionPlanId"])
+    page = staff_client.get(f"/admin/commissions/commissionplan/{plan.pk}/change/").content.decode()
+    assert 'class="vForeignKeyRawIdAdminField"' not in page
+    assert f'<option value="{tenant.customer.pk}" selected>CUST-0042 Acme Wholesale Ltd.</option>' in page
+    found = staff_client.get("/admin/autocomplete/", {"term": "CUST-0042", "app_label": "commissions",
+                                                      "model_name": "customeroverride", "field_name": "customer"})
+    assert found.json()["results"] == [{"id": str(tenant.customer.pk), "text": "CUST-0042 Acme Wholesale Ltd."}]
+
+
+def test_the_plans_list_shows_the_quota_with_its_currency(staff_client, tenant):
+    create(tenant, Quota=25000)
+    assert "25,000.00 USD" in staff_client.get("/admin/commissions/commissionplan/").content.decode()
