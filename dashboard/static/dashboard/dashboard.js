@@ -23,7 +23,12 @@
   }
   function draw(id, config) {
     var canvas = document.getElementById(id);
-    if (canvas) { canvas.chart = new Chart(canvas, config); }
+    if (!canvas) { return; }
+    if (config.options.indexAxis === "y") {  // a bar per rep: as tall as its bars need, up to the box's height
+      var box = canvas.parentNode;
+      box.style.height = Math.min(box.clientHeight, 90 + 22 * config.data.labels.length) + "px";
+    }
+    canvas.chart = new Chart(canvas, config);
   }
 
   draw("chart-sales-by-month", {
