@@ -1,20 +1,29 @@
 """How the admin shows money and the records a page links to: an amount always with its currency,
 a record as a link to its own page, and a page's related records as a short table with a link to
 all of them (a customer may have thousands of orders; the page shows the latest)."""
+import datetime
 from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 LATEST = 10  # rows of a related list shown on a record's page
 
 
 def money(amount: Decimal | None, currency: str) -> str:
-    """`1,234.50 USD`; empty (the admin's dash) without an amount."""
+    """`1,234.50 USD` (never broken across lines); the admin's dash without an amount."""
     if amount is None:
         return "-"
-    return f"{amount:,.2f} {currency}"
+    return f"{amount:,.2f}\N{NO-BREAK SPACE}{currency}"
+
+
+def day(value) -> str:
+    """A date (or a moment, in the active time zone) as 2026-12-01: a list's narrowest date."""
+    if value is None:
+        return "-"
+    return f"{timezone.localtime(value).date() if isinstance(value, datetime.datetime) else value:%Y-%m-%d}"
 
 
 def change_url(obj) -> str:

@@ -69,9 +69,9 @@ def test_a_reps_page_shows_its_customers_plans_and_statements(staff_client, tena
     page = staff_client.get(f"/admin/salesreps/organizationsalesrep/{tenant.rep.pk}/change/").content.decode()
     assert "CUST-0042" in page  # its customers
     assert f'<a href="/admin/commissions/commissionplan/{plan.pk}/change/">{plan.name}</a>' in page
-    assert "5 %" in page and "25,000.00 USD" in page  # default rate, quota with its currency
+    assert "5 %" in page and "25,000.00\xa0USD" in page  # default rate, quota with its currency
     assert f'<a href="/admin/commissions/commissionstatement/{statement.pk}/change/">2026-10-01 – 2026-10-31</a>' in page
-    assert "1,234.50 USD" in page and "61.73 USD" in page
+    assert "1,234.50\xa0USD" in page and "61.73\xa0USD" in page
     assert f"/admin/commissions/commissionstatement/?sales_rep={tenant.rep.pk}" in page
 
 
@@ -87,4 +87,4 @@ def test_an_overrides_customer_is_shown_by_name_not_by_database_id(staff_client,
 
 def test_the_plans_list_shows_the_quota_with_its_currency(staff_client, tenant):
     create(tenant, Quota=25000)
-    assert "25,000.00 USD" in staff_client.get("/admin/commissions/commissionplan/").content.decode()
+    assert "25,000.00\xa0USD" in staff_client.get("/admin/commissions/commissionplan/").content.decode()

@@ -30,7 +30,7 @@ def test_the_orders_list_fits_and_shows_money_with_its_currency(staff_client, te
     response = staff_client.get("/admin/orders/order/")
     columns = response.context["cl"].list_display
     assert len(columns) <= 8 and "currency_code" not in columns  # the currency is in the amount
-    assert f"{order.subtotal:,.2f} USD" in response.content.decode()
+    assert f"{order.subtotal:,.2f}\xa0USD" in response.content.decode()
 
 
 def test_an_order_links_its_invoice_and_shows_its_customer_as_a_card(staff_client, tenant, catalog):
@@ -43,7 +43,7 @@ def test_an_order_links_its_invoice_and_shows_its_customer_as_a_card(staff_clien
     after = page(staff_client, order)
     assert f'<a href="/admin/orders/invoice/{invoice.pk}/change/">{invoice.invoice_number}</a>' in after
     item = order.items.get()
-    assert f"{order.subtotal:,.2f} USD" in after and f"{item.price:,.2f} USD" in after  # subtotal, an item's price
+    assert f"{order.subtotal:,.2f}\xa0USD" in after and f"{item.price:,.2f}\xa0USD" in after  # subtotal, an item's price
 
 
 def test_an_open_invoice_shows_its_balance_and_takes_a_payment_with_one_save(staff_client, tenant, catalog):
@@ -52,7 +52,7 @@ def test_an_open_invoice_shows_its_balance_and_takes_a_payment_with_one_save(sta
     text = page(staff_client, invoice)
     assert f'<a href="/admin/orders/order/{order.pk}/change/">{order.order_number}</a>' in text
     balance = invoice.total - Decimal("10.00")
-    assert f"{balance:,.2f} USD" in text and "10.00 USD" in text
+    assert f"{balance:,.2f}\xa0USD" in text and "10.00\xa0USD" in text
     assert 'name="_save"' in text and "_continue" not in text and "_addanother" not in text
     assert 'id="payments-empty"' in text  # the row "Add another Payment" copies
 
@@ -76,7 +76,7 @@ def test_an_invoice_shows_its_credit_memos_with_currency(staff_client, tenant, c
     services.credit_memo_create(invoice=invoice, credit_date=datetime.date(2026, 3, 2), reason="Damaged",
                                 lines=[{"sku": line.sku, "quantity": 1}], actor_label="test")
     text = page(staff_client, invoice)
-    assert "Damaged" in text and f"{line.price:,.2f} USD" in text and "credited (returns)" in text.lower()
+    assert "Damaged" in text and f"{line.price:,.2f}\xa0USD" in text and "credited (returns)" in text.lower()
 
 
 def test_a_customer_page_shows_its_orders_invoices_and_open_balance(staff_client, tenant, catalog):
@@ -88,7 +88,7 @@ def test_a_customer_page_shows_its_orders_invoices_and_open_balance(staff_client
     for order in (first, second):
         assert f'<a href="/admin/orders/order/{order.pk}/change/">{order.order_number}</a>' in text
     assert f'<a href="/admin/orders/invoice/{invoice.pk}/change/">{invoice.invoice_number}</a>' in text
-    assert f"{invoice.total - Decimal('5.00'):,.2f} USD" in text  # the open balance
+    assert f"{invoice.total - Decimal('5.00'):,.2f}\xa0USD" in text  # the open balance
     assert f"/admin/orders/order/?customer={tenant.customer.pk}" in text
     listed = staff_client.get("/admin/orders/order/", {"customer": tenant.customer.pk}).context["cl"].result_list
     assert {order.pk for order in listed} == {first.pk, second.pk}
