@@ -35,7 +35,14 @@ from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, Length
 
 from commissions import engine
-from commissions.models import CommissionBasis, CommissionPlan, CommissionStatement, StatementEntry, StatementLine
+from commissions.models import (
+    CommissionBasis,
+    CommissionPlan,
+    CommissionStatement,
+    StatementEntry,
+    StatementLine,
+    StatementStatus,
+)
 from orders.models import CreditMemoLine, Invoice, InvoiceLine, InvoiceStatus, Payment, SalesCredit
 
 BATCH = 5000
@@ -185,6 +192,10 @@ def write_sales_lines(statement: CommissionStatement, plan: CommissionPlan, comp
     by_payment = plan.commission_basis == CommissionBasis.PAYMENT
     one = _storage(1)
     rate, staged = compiled.rate, lines.staged
+    # Live earnings of the rep can only be on its other statements that are not void; a rep without
+    # any (its first statement) has none to look for. Its generations take turns (the rep lock).
+    earned_before = CommissionStatement.objects.filter(sales_rep_id=rep_id).exclude(pk=statement.pk).exclude(
+        status=StatementStatus.VOID).exists()
     lines.stage()
     for chunk in _chunks(_candidate_invoices(statement, window), INVOICES_PER_CHUNK):
         # Locked (no-key) so that replacing an order's credits waits for this statement, and the reverse.
@@ -207,10 +218,11 @@ def write_sales_lines(statement: CommissionStatement, plan: CommissionPlan, comp
         # Probed by the lines' own ids (see StatementLine.Meta.indexes): probing by rep would read every
         # line this very statement has written so far, once per chunk — quadratic in its size.
         earned = defaultdict(set)
-        for line_id, payment_id in StatementLine.objects.filter(
-                invoice_line_id__in=[row[1] for row in chunk_lines], live=True, sales_rep_id=rep_id).order_by(
-                ).values_list("invoice_line_id", "payment_id"):
-            earned[line_id].add(payment_id)
+        if earned_before:
+            for line_id, payment_id in StatementLine.objects.filter(
+                    invoice_line_id__in=[row[1] for row in chunk_lines], live=True, sales_rep_id=rep_id).order_by(
+                    ).values_list("invoice_line_id", "payment_id"):
+                earned[line_id].add(payment_id)
         for invoice_id, line_id, sku, name, quantity, whole, position in chunk_lines:
             _, number, customer, status, paid_on, total, order_id = invoices[invoice_id]
             order_credits = credits[order_id]
