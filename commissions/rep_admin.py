@@ -12,6 +12,12 @@ def _rate(rate) -> str:
     return f"{rate * 100:.2f} %".replace(".00 %", " %")
 
 
+def _window(plan) -> str:
+    if plan.effective_start is None and plan.effective_end is None:
+        return "always"
+    return f"{plan.effective_start or 'from the start'} – {plan.effective_end or 'open-ended'}"
+
+
 class SalesRepWithCommissionsAdmin(OrganizationSalesRepAdmin):
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
@@ -27,7 +33,7 @@ class SalesRepWithCommissionsAdmin(OrganizationSalesRepAdmin):
         currency = rep.organization.currency_code
         rows = [(link(plan, plan.name), "active" if plan.active else "inactive", _rate(plan.default_rate),
                  money(plan.quota, currency) if plan.quota else "-",
-                 f"{plan.effective_start or '…'} – {plan.effective_end or '…'}") for plan in plans]
+                 _window(plan)) for plan in plans]
         return record_table(("plan", "", "default rate", "quota", "effective"), rows, total=len(rows),
                             everything=list_link(CommissionPlan, "the plans list", sales_rep=rep.pk))
 

@@ -296,6 +296,11 @@ class PaymentInline(ScopedInline):
     def has_add_permission(self, request, obj=None):
         return payable(obj) and super().has_add_permission(request, obj)  # a paid or void invoice takes none
 
+    def get_formset(self, request, obj=None, **kwargs):
+        if obj is not None:  # this instance serves this request alone
+            self.verbose_name_plural = f"payments, in {obj.currency_code}"
+        return super().get_formset(request, obj, **kwargs)
+
     def has_change_permission(self, request, obj=None):
         return False  # payments are never edited
 
@@ -319,8 +324,8 @@ class CreditMemoInline(ReadOnlyInline):
 @admin.register(Invoice)
 class InvoiceAdmin(ScopedAdmin):
     service_argument = "invoice"
-    # Seven columns fit at 1440 pixels (the rep is a filter and on the page).
-    list_display = ("invoice_number", "customer", "status", "total_shown", "balance_shown", "invoiced_on", "due_on")
+    # Six columns fit at 1440 pixels (the invoice date is the date bar above, the rep a filter).
+    list_display = ("invoice_number", "customer", "status", "total_shown", "balance_shown", "due_on")
     list_filter = ("status", ("primary_sales_rep", ScopedRelatedFilter), "invoice_date", "currency_code")
     search_fields = ("invoice_number", "order__order_number", "customer__customer_number", "customer__company_name")
     list_select_related = ("customer", "primary_sales_rep")
@@ -338,10 +343,6 @@ class InvoiceAdmin(ScopedAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         saves = payable(self.get_object(request, object_id))  # Save records the new payment
         return super().change_view(request, object_id, form_url, read_only_page(extra_context, saves=saves))
-
-    @admin.display(description="invoiced", ordering="invoice_date")
-    def invoiced_on(self, invoice):
-        return day(invoice.invoice_date)
 
     @admin.display(description="due", ordering="due_date")
     def due_on(self, invoice):

@@ -106,13 +106,13 @@ class OrganizationSalesRepAdmin(RefusableAdmin, ScopedAdmin):
             return (["organization"] if request.user.is_superuser else []) + fields
         return [
             "rep_number", "first_name", "last_name", "email", "password", "phone_number", "active",
-            "sales_rep_id", "id", "created_at", "updated_at",
+            "sales_rep_identity", "id", "created_at", "updated_at",
         ] + (["organization"] if request.user.is_superuser else [])
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        return ("email", "sales_rep_id", "id", "created_at", "updated_at", "organization")
+        return ("email", "sales_rep_identity", "id", "created_at", "updated_at", "organization")
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
@@ -159,7 +159,7 @@ class OrganizationSalesRepAdmin(RefusableAdmin, ScopedAdmin):
         return obj.email
 
     @admin.display(description="SalesRepId")
-    def sales_rep_id(self, obj):
+    def sales_rep_identity(self, obj):
         return obj.sales_rep_id  # the person's id, the same in every organization
 
     @admin.display(description="customers", ordering="customer_count")
