@@ -179,6 +179,13 @@ class OverrideInline(RefusableInline, ScopedInline):
     readonly_fields = ("rules_link",)
     autocomplete_fields = ("customer",)  # searched by number or name, shown by name (not a bare id)
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "customer" and hasattr(field.widget, "can_add_related"):
+            # The customer is chosen, not edited from here: no icons beside it, so the row fits.
+            field.widget.can_add_related = field.widget.can_change_related = field.widget.can_view_related = False
+        return field
+
     @admin.display(description="rules")
     def rules_link(self, obj):
         if not obj.pk:
