@@ -16,11 +16,11 @@ from __future__ import annotations
 import tablib
 from django.db.models import Count, Max
 
-from customers.models import Customer
+from customers.models import Address, Contact, Customer
 from customers.serializers import CUSTOMER_LIST_PREFETCH, CUSTOMER_LIST_RELATED, CustomerSerializer
 from customers.services import customer_upsert
 from nymble.models import CustomerAttributeDefinition
-from nymble.spreadsheets import Group, ServiceResource, guarded, without
+from nymble.spreadsheets import Group, ServiceResource, chunks, guarded, without
 
 ADDRESS = Group("Address", "Addresses", {
     "Type": ("AddressType", "text"), "Code": ("Code", "text"), "Line1": ("Address1", "text"),
@@ -94,31 +94,47 @@ class CustomerResource(ServiceResource):
         }
 
     def export(self, queryset=None, **kwargs) -> tablib.Dataset:
+        """The customers in the list's order, read as plain rows (a list of 100,000 is a download, not a
+        page: no model objects), 2,000 at a time with their addresses and contacts."""
         counts = queryset.order_by().annotate(a=Count("addresses", distinct=True), c=Count("contacts", distinct=True))
         most = counts.aggregate(addresses=Max("a"), contacts=Max("c"))
         keys = sorted({key for attributes in queryset.values_list("attributes", flat=True) for key in attributes or {}})
+        n_addresses, n_contacts = most["addresses"] or 0, most["contacts"] or 0
         headers = list(self.columns)
-        for group, count in ((ADDRESS, most["addresses"] or 0), (CONTACT, most["contacts"] or 0)):
+        for group, count in ((ADDRESS, n_addresses), (CONTACT, n_contacts)):
             headers += [f"{group.prefix}{n}.{suffix}" for n in range(1, count + 1) for suffix in group.fields]
         headers += [f"Attribute.{key}" for key in keys]
         dataset = tablib.Dataset(headers=headers)
-        rows = queryset.select_related(*CUSTOMER_LIST_RELATED).prefetch_related(*CUSTOMER_LIST_PREFETCH)
-        for customer in rows.iterator(chunk_size=2000):
-            row = [
-                customer.customer_number, customer.company_name, customer.company_email, customer.company_phone,
-                customer.company_fax, customer.price_tier.code, customer.sales_rep.rep_number if customer.sales_rep else "",
-                customer.terms, customer.currency_code, customer.external_id or "", customer.active,
-            ]
-            for group, items, count, attrs in (
-                (ADDRESS, customer.prefetched_addresses, most["addresses"] or 0,
-                 ("address_type", "code", "address1", "address2", "city", "state_province", "zip_postal_code",
-                  "country", "is_default")),
-                (CONTACT, customer.prefetched_contacts, most["contacts"] or 0,
-                 ("first_name", "last_name", "email", "phone", "contact_type")),
-            ):
-                for index in range(count):
-                    item = items[index] if index < len(items) else None
-                    row += [getattr(item, attr) if item is not None else "" for attr in attrs]
-            row += [(customer.attributes or {}).get(key, "") for key in keys]
-            dataset.append([guarded(value) for value in row])
+        rows = queryset.values_list(
+            "pk", "customer_number", "company_name", "company_email", "company_phone", "company_fax",
+            "price_tier__code", "sales_rep__rep_number", "terms", "currency_code", "external_id", "active", "attributes")
+        for chunk in chunks(rows.iterator(chunk_size=2000), 2000):
+            ids = [row[0] for row in chunk]
+            addresses = children(Address, ids, ADDRESS_COLUMNS)
+            contacts = children(Contact, ids, CONTACT_COLUMNS)
+            for pk, *fields, attributes in chunk:
+                row = [value if value is not None else "" for value in fields]
+                row += padded(addresses.get(pk, []), n_addresses, len(ADDRESS_COLUMNS))
+                row += padded(contacts.get(pk, []), n_contacts, len(CONTACT_COLUMNS))
+                row += [(attributes or {}).get(key, "") for key in keys]
+                dataset.append([guarded(value) for value in row])
         return dataset
+
+
+ADDRESS_COLUMNS = ("address_type", "code", "address1", "address2", "city", "state_province", "zip_postal_code",
+                   "country", "is_default")  # in ADDRESS's column order
+CONTACT_COLUMNS = ("first_name", "last_name", "email", "phone", "contact_type")
+
+
+def children(model, customer_ids: list, columns: tuple) -> dict:
+    """{customer id: [row, …]} of a customer's addresses or contacts, in their order."""
+    out: dict = {}
+    for customer_id, *row in (model.objects.filter(customer_id__in=customer_ids)
+                              .order_by("customer_id", "position", "id").values_list("customer_id", *columns)):
+        out.setdefault(customer_id, []).append(row)
+    return out
+
+
+def padded(items: list, count: int, width: int) -> list:
+    cells = [cell for item in items for cell in item]
+    return cells + [""] * ((count - len(items)) * width)

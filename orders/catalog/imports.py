@@ -14,7 +14,7 @@ from __future__ import annotations
 import tablib
 from django.db.models import Count, Max, Prefetch
 
-from nymble.spreadsheets import Group, ServiceResource, guarded, without
+from nymble.spreadsheets import Group, ServiceResource, chunks, guarded, without
 from orders.catalog.serializers import ProductSerializer
 from orders.catalog.services import EVERY_PRICE, product_upsert
 from orders.models import Product, ProductPrice
@@ -71,15 +71,22 @@ class ProductResource(ServiceResource):
         return without(self.serializer(instance=product).data, "ProductId", "CreatedAt", "UpdatedAt")
 
     def export(self, queryset=None, **kwargs) -> tablib.Dataset:
+        """The products in the list's order as plain rows, 2,000 at a time with their prices."""
         most = queryset.order_by().annotate(n=Count("prices")).aggregate(prices=Max("n"))["prices"] or 0
         headers = list(self.columns) + [f"Price{n}.{suffix}" for n in range(1, most + 1) for suffix in PRICE.fields]
         dataset = tablib.Dataset(headers=headers)
-        for product in queryset.prefetch_related(PRICES).iterator(chunk_size=2000):
-            row = [product.sku, product.name, product.description, product.category, product.upc, product.active,
-                   product.minimum_order_quantity, product.quantity_increment, product.external_id or ""]
-            for index in range(most):
-                price = product.prefetched_prices[index] if index < len(product.prefetched_prices) else None
-                row += ([price.price_tier.code, price.price, price.currency_code, price.at_quantity]
-                        if price is not None else ["", "", "", ""])
-            dataset.append([guarded(value) for value in row])
+        rows = queryset.values_list("pk", "sku", "name", "description", "category", "upc", "active",
+                                    "minimum_order_quantity", "quantity_increment", "external_id")
+        for chunk in chunks(rows.iterator(chunk_size=2000), 2000):
+            prices: dict = {}
+            for product_id, *price in (
+                ProductPrice.objects.filter(product_id__in=[row[0] for row in chunk])
+                .order_by("product_id", "price_tier__code", "currency_code", "at_quantity")
+                .values_list("product_id", "price_tier__code", "price", "currency_code", "at_quantity")
+            ):
+                prices.setdefault(product_id, []).extend(price)
+            for pk, *fields in chunk:
+                row = [value if value is not None else "" for value in fields]
+                cells = prices.get(pk, [])
+                dataset.append([guarded(value) for value in row + cells + [""] * (most * 4 - len(cells))])
         return dataset
