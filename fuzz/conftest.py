@@ -48,16 +48,16 @@ TENANT_APPS = ("nymble", "salesreps", "customers", "orders", "commissions")
 
 # For each path parameter, the objects it may name: the caller's own first (Hypothesis shrinks
 # towards the first), then a colleague's in the same organization, then the other organization's.
-REFERENCES = {
-    "organization_id": ["@own.org", "@other.org"],
-    "customer_number": ["@own.customer", "@own.other_customer", "@other.only_customer"],
-    "contact_id": ["@own.contact", "@own.other_contact", "@other.contact"],
-    "order_id": ["@own.order.paid", "@own.order.issued", "@own.order.pending", "@other.order.paid"],
-    "invoice_id": ["@own.invoice.paid", "@own.invoice.issued", "@other.invoice.paid"],
-    "plan_id": ["@own.plan", "@other.plan"],
-    "statement_id": ["@own.statement", "@other.statement"],
-    "client_id": ["@own.client", "@other.client"],
-    "rep_number": ["@own.rep", "@own.other_rep", "@other.only_rep"],
+REFERENCES = {  # by the path parameters' names in the schema (`{customerNumber}`, as §4 writes them)
+    "organizationId": ["@own.org", "@other.org"],
+    "customerNumber": ["@own.customer", "@own.other_customer", "@other.only_customer"],
+    "contactId": ["@own.contact", "@own.other_contact", "@other.contact"],
+    "orderId": ["@own.order.paid", "@own.order.issued", "@own.order.pending", "@other.order.paid"],
+    "invoiceId": ["@own.invoice.paid", "@own.invoice.issued", "@other.invoice.paid"],
+    "planId": ["@own.plan", "@other.plan"],
+    "statementId": ["@own.statement", "@other.statement"],
+    "clientId": ["@own.client", "@other.client"],
+    "repNumber": ["@own.rep", "@own.other_rep", "@other.only_rep"],
     "sku": ["@own.sku", "@own.retired_sku", "@other.only_sku"],
 }
 ALL_REFERENCES = frozenset(reference for references in REFERENCES.values() for reference in references)
