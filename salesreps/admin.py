@@ -33,12 +33,12 @@ def _checked_password(form: forms.ModelForm) -> str:
 
 class SalesRepAddForm(forms.ModelForm):
     email = forms.EmailField(
-        max_length=254, help_text="The rep's login. The email of a rep of another organization links that same person."
+        max_length=254, widget=forms.EmailInput(attrs={"class": "vTextField"}), help_text="The rep's login. The email of a rep of another organization links that same person."
     )
     password = forms.CharField(
         required=False,
         strip=False,
-        widget=forms.PasswordInput(render_value=True),  # a refused form comes back as it was typed
+        widget=forms.PasswordInput(render_value=True, attrs={"class": "vTextField"}),  # a refused form comes back as it was typed
         help_text="The password of a new login. An existing login keeps its own password.",
     )
 
@@ -55,7 +55,7 @@ class SalesRepChangeForm(forms.ModelForm):
         label="New password",
         required=False,
         strip=False,
-        widget=forms.PasswordInput(render_value=True),  # a refused form comes back as it was typed
+        widget=forms.PasswordInput(render_value=True, attrs={"class": "vTextField"}),  # a refused form comes back as it was typed
         help_text="Leave empty to keep it. Only a login that belongs to this organization alone can be changed here.",
     )
 
