@@ -39,7 +39,7 @@ from nymble.models import Organization
 from nymble.scoping import principal_of
 
 MAX_BYTES = 2 * 1024 * 1024
-MAX_ROWS = 5000
+MAX_ROWS = 1000  # each row runs the upsert service twice (preview, confirm): ~40 queries a row
 TRUE, FALSE = {"true", "yes", "y", "1"}, {"false", "no", "n", "0"}
 # Never exported, whatever a list shows.
 SECRET = re.compile(r"password|secret|hash|token", re.IGNORECASE)
@@ -151,6 +151,7 @@ class ServiceResource(resources.Resource):
         super().__init__(**kwargs)
         self.organization, self.actor = organization, actor
         self.layout_refused = False
+        self.kinds: dict | None = None
 
     # --- what a subclass says
 
@@ -222,7 +223,9 @@ class ServiceResource(resources.Resource):
     def body_of(self, row: dict) -> dict:
         """The row as the API's body; cells are converted to the types the API takes."""
         by_lower = {name.lower(): name for name in self.columns}
-        kinds = {name.lower(): kind for name, kind in self.attribute_kinds().items()}
+        if self.kinds is None:  # read once per import
+            self.kinds = {name.lower(): kind for name, kind in self.attribute_kinds().items()}
+        kinds = self.kinds
         body, errors, nested, attributes, has_group = {}, {}, {}, {}, set()
         for header, value in row.items():
             name = cell_text(header).strip() if header is not None else ""
