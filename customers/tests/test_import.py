@@ -199,6 +199,12 @@ def test_a_huge_file_or_too_many_rows_is_a_message(staff_client, tenant, monkeyp
     assert "The file has 4 rows; at most 3 are imported at once" in many.content.decode()
 
 
+def test_a_file_over_the_request_limit_is_a_413_with_its_reason(staff_client, tenant):
+    response = staff_client.post(IMPORT, {"import_file": SimpleUploadedFile("big.csv", b"x" * (6 * 1024 * 1024)),
+                                          "format": CSV_FORMAT})
+    assert response.status_code == 413 and b"larger than" in response.content
+
+
 def test_a_confirmation_naming_no_previewed_file_is_a_message(staff_client, tenant):
     response = staff_client.post(CONFIRM, {"import_file_name": "../../etc/passwd", "original_file_name": "x.csv",
                                            "format": CSV_FORMAT, "resource": ""})
