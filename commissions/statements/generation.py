@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Exists, F, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, Length
 
 from commissions import engine
@@ -192,10 +192,13 @@ def write_sales_lines(statement: CommissionStatement, plan: CommissionPlan, comp
     by_payment = plan.commission_basis == CommissionBasis.PAYMENT
     one = _storage(1)
     rate, staged = compiled.rate, lines.staged
-    # Live earnings of the rep can only be on its other statements that are not void; a rep without
-    # any (its first statement) has none to look for. Its generations take turns (the rep lock).
-    earned_before = CommissionStatement.objects.filter(sales_rep_id=rep_id).exclude(pk=statement.pk).exclude(
-        status=StatementStatus.VOID).exists()
+    # Live earnings of the rep are on its other statements that are not void (its generations take
+    # turns: the rep lock), each dated by a payment of the line's invoice (or its paid-in-full day,
+    # which is one) no later than that statement's end. So only invoices with a payment dated up to
+    # the latest such end can have earned before: the others need no look-up (a rep's first
+    # statement, and in a monthly run every invoice paid within the month).
+    earlier_end = CommissionStatement.objects.filter(sales_rep_id=rep_id).exclude(pk=statement.pk).exclude(
+        status=StatementStatus.VOID).aggregate(end=Max("period_end"))["end"]
     lines.stage()
     for chunk in _chunks(_candidate_invoices(statement, window), INVOICES_PER_CHUNK):
         # Locked (no-key) so that replacing an order's credits waits for this statement, and the reverse.
@@ -218,10 +221,13 @@ def write_sales_lines(statement: CommissionStatement, plan: CommissionPlan, comp
         # Probed by the lines' own ids (see StatementLine.Meta.indexes): probing by rep would read every
         # line this very statement has written so far, once per chunk — quadratic in its size.
         earned = defaultdict(set)
-        if earned_before:
+        first_paid = {invoice_id: min(day for _, _, day in paid) for invoice_id, paid in payments.items()}
+        may_have_earned = [row[1] for row in chunk_lines
+                           if earlier_end and first_paid.get(row[0], earlier_end) <= earlier_end]
+        if may_have_earned:
             for line_id, payment_id in StatementLine.objects.filter(
-                    invoice_line_id__in=[row[1] for row in chunk_lines], live=True, sales_rep_id=rep_id).order_by(
-                    ).values_list("invoice_line_id", "payment_id"):
+                    invoice_line_id__in=may_have_earned, live=True, sales_rep_id=rep_id).order_by().values_list(
+                    "invoice_line_id", "payment_id"):
                 earned[line_id].add(payment_id)
         for invoice_id, line_id, sku, name, quantity, whole, position in chunk_lines:
             _, number, customer, status, paid_on, total, order_id = invoices[invoice_id]
