@@ -32,5 +32,6 @@ urlpatterns = [
     path("", include("commissions.plans.urls")),
     path("", include("commissions.statements.urls")),
     path("", include("audit.urls")),
+    path("", include("webhooks.urls")),
 ]
 urlpatterns += salesreps_urlpatterns

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "commissions",
     "dashboard",
     "audit",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -238,6 +239,18 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
+# Webhook retries (and any delivery whose enqueue was lost) are sent by this sweep.
+CELERY_BEAT_SCHEDULE = {"webhook-deliveries-due": {"task": "webhooks.tasks.send_due_deliveries", "schedule": 15.0}}
+
+# Webhooks (§12). Plain http, and addresses on private, loopback or link-local networks, only for
+# the hosts named here (names, addresses or networks: WEBHOOK_ALLOWED_HOSTS=hooks.internal,10.1.0.0/16).
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", default=[])
+WEBHOOK_TIMEOUT_SECONDS = 10  # a 2xx within this is delivered
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = 5
+WEBHOOK_EAGER_TIMEOUT_SECONDS = 2  # without a broker the request that emitted the event waits at most this long
+# The waits before the 2nd … 8th attempt, in seconds (Standard Webhooks' schedule): 8 attempts in all.
+WEBHOOK_RETRY_SCHEDULE = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600]
+WEBHOOK_DEACTIVATE_AFTER = timedelta(days=3)  # of failures without a success
 
 LOGGING = {
     "version": 1,
