@@ -157,3 +157,25 @@ def problem_responses(result, generator, request, public):
                     response["content"] = body
                     response["description"] = response.get("description") or HTTPStatus(int(status)).phrase
     return result
+
+
+def _refs(node) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["$ref"]} if isinstance(node.get("$ref"), str) else set()
+        return found.union(*(_refs(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_refs(value) for value in node))
+    return set()
+
+
+def unreferenced_components_dropped(result, generator, request, public):
+    """Postprocessing hook, the last: drf-spectacular writes a request form of every nested read-only
+    serializer too (`PlacedByRequest`), which nothing sends; a component nothing refers to goes."""
+    schemas = result.get("components", {}).get("schemas", {})
+    while True:
+        used = _refs({key: value for key, value in result.items() if key != "components"}) | _refs(schemas)
+        unused = [name for name in schemas if f"#/components/schemas/{name}" not in used]
+        if not unused:
+            return result
+        for name in unused:
+            del schemas[name]

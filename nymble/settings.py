@@ -226,6 +226,7 @@ SPECTACULAR_SETTINGS = {
         "nymble.schema.camel_case_path_parameters",
         "nymble.schema.empty_query_values",
         "nymble.schema.problem_responses",
+        "nymble.schema.unreferenced_components_dropped",
     ],
 }
 
