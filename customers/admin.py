@@ -93,6 +93,12 @@ class CustomerForm(forms.ModelForm):
             self.fields["currency_code"].initial = (
                 Organization.objects.filter(pk=self.admin_organization_id).values_list("currency_code", flat=True).first())
 
+    def clean_attributes(self):
+        value = self.cleaned_data.get("attributes")
+        if value is not None and not isinstance(value, dict):
+            raise forms.ValidationError('Must be a JSON object of attribute values, e.g. {"region": "West"}.')
+        return value
+
     def clean(self):
         cleaned = super().clean()
         organization_id = self.instance.organization_id or self.admin_organization_id

@@ -8,6 +8,8 @@ from fractions import Fraction
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.http import HttpResponseRedirect
@@ -172,12 +174,33 @@ class AcceleratorInline(RefusableInline, ScopedInline):
     verbose_name_plural = "accelerators — tiers of the quota (they need a Quota)"
 
 
+class ForgivingAutocompleteSelect(AutocompleteSelect):
+    """Django's autocomplete looks up the value it shows as it was sent, so a POST whose customer is
+    no id at all (a hand-made request) was a 500 while showing the form's error; such a value is
+    shown as nothing chosen, beside the field's own "Select a valid choice"."""
+
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, [v for v in value if self._is_choice(v)], attr)
+
+    def _is_choice(self, value) -> bool:
+        try:
+            self.choices.field.to_python(value)
+        except ValidationError:
+            return False
+        return True
+
+
 class OverrideInline(RefusableInline, ScopedInline):
     model = CustomerOverride
     formset = RefusableFormSet
     fields = ("customer", "default_rate", "effective_start", "effective_end", "rules_link")
     readonly_fields = ("rules_link",)
     autocomplete_fields = ("customer",)  # searched by number or name, shown by name (not a bare id)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "customer":
+            kwargs["widget"] = ForgivingAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)

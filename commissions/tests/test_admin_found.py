@@ -88,3 +88,14 @@ def test_an_overrides_customer_is_shown_by_name_not_by_database_id(staff_client,
 def test_the_plans_list_shows_the_quota_with_its_currency(staff_client, tenant):
     create(tenant, Quota=25000)
     assert "25,000.00\xa0USD" in staff_client.get("/admin/commissions/commissionplan/").content.decode()
+
+
+def test_an_override_customer_that_is_no_id_is_a_message_not_a_500(staff_client, tenant):
+    """Found by posting each field a bad value: Django's autocomplete looked the posted text up."""
+    from orders.tests.test_admin_credits import page_form
+
+    plan = CommissionPlan.objects.get(pk=create(tenant)["CommissionPlanId"])
+    url = f"/admin/commissions/commissionplan/{plan.pk}/change/"
+    form, _ = page_form(staff_client, url)
+    response = staff_client.post(url, {**form, "overrides-0-customer": "not-an-id"})
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()

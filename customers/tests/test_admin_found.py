@@ -69,3 +69,11 @@ def test_the_migration_mends_what_the_admin_saved_before(tenant):
     migration.normalize_stored(apps, connection.schema_editor())
     stored = dict((c.customer_number, (c.terms, c.currency_code)) for c in Customer.objects.filter(organization=tenant.org))
     assert stored == {"CUST-0042": ("Net30", "USD"), "CUST-0099": ("", "EUR")}
+
+
+def test_attributes_that_are_no_json_object_are_a_message_on_the_field(staff_client, tenant):
+    """Found by posting each field a bad value: `-1` in Attributes was a 500 in the service."""
+    customer = tenant.customer
+    response = staff_client.post(f"{CHANGELIST}{customer.pk}/change/", _change_form_data(customer, attributes="-1"))
+    assert response.status_code == 200
+    assert "JSON object" in response.context["adminform"].form.errors["attributes"][0]
