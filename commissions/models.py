@@ -213,7 +213,7 @@ class CommissionStatement(models.Model):
     plan = models.ForeignKey(CommissionPlan, null=True, blank=True, on_delete=models.PROTECT, related_name="statements")
     period_start = models.DateField()
     period_end = models.DateField()
-    currency_code = models.CharField(max_length=3)
+    currency_code = models.CharField("currency", max_length=3)
     include_earlier = models.BooleanField(
         default=False, help_text="Catch-up: also lines dated before the period that are on no live statement."
     )
@@ -277,7 +277,7 @@ class StatementLine(models.Model):
     credit_memo_line = models.ForeignKey(CreditMemoLine, null=True, on_delete=models.PROTECT, related_name="+")
     live = models.BooleanField(default=True, help_text="False once the statement is void: the line is free again.")
     line_date = models.DateField()
-    sku = models.CharField(max_length=64)
+    sku = models.CharField("SKU", max_length=64)
     product_name = models.CharField(max_length=200)
     quantity = models.IntegerField()
     line_amount = models.DecimalField(**MONEY)
@@ -357,7 +357,7 @@ class StatementDispute(models.Model):
     status = models.CharField(max_length=16, choices=DisputeStatus.choices, default=DisputeStatus.OPEN)
     note = models.TextField()
     invoice_number = models.CharField(max_length=20, blank=True)
-    sku = models.CharField(max_length=64, blank=True)
+    sku = models.CharField("SKU", max_length=64, blank=True)
     raised_by = models.CharField(max_length=254)
     raised_at = models.DateTimeField(default=timezone.now)
     resolution = models.TextField(blank=True)
