@@ -60,7 +60,7 @@ def generate_monthly_statements(today: str | None = None, organization_id: str |
                     # Catch-up always: a late credit memo or a plan activated late is paid (or clawed
                     # back) on the next run instead of lost with a closed month.
                     statement = statement_start(rep=rep, period_start=period_start, period_end=period_end,
-                                                currency_code=currency, include_earlier=True)
+                                                currency_code=currency, include_earlier=True, actor="schedule")
                 except APIException:
                     continue  # made already (a rerun), or the plan went away
                 enqueue_generation(statement, "schedule")

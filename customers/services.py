@@ -15,11 +15,13 @@ from rest_framework import serializers
 
 from audit.services import audit_record, audit_snapshot
 from customers.models import Address, Contact, Customer
+from customers.serializers import CustomerSerializer, customer_for_output
 from nymble.api.problems import Conflict
 from nymble.models import AttributeType, CustomerAttributeDefinition, Membership, Organization, Role
 from nymble.scoping import Principal
 from nymble.logins import login_link
 from nymble.tokens import membership_revoke_tokens
+from webhooks.services import webhook_emit
 from salesreps.models import OrganizationSalesRep
 
 # Fields a rep may not change on an account (it may set Pricing and Terms when it creates one).
@@ -111,6 +113,11 @@ def _attribute_value(kind: str, value):
     raise ValueError(f"Must be a {kind}.")
 
 
+def _emit(customer: Customer, event_type: str) -> None:
+    webhook_emit(organization_id=customer.organization_id, event_type=event_type,
+                 data=lambda: CustomerSerializer(customer_for_output(customer)).data)
+
+
 def _one_default_per_type(addresses: list[dict]) -> list[dict]:
     """Setting a new default clears the old one: the last default of each type wins."""
     seen = set()
@@ -193,6 +200,7 @@ def customer_create(
         raise _customer_conflict(customer) from None
     _replace_children(customer, addresses or [], contacts or [])
     audit_record(customer, "created", children=AUDITED_CHILDREN)
+    _emit(customer, "customer.created")
     return customer
 
 
@@ -216,7 +224,8 @@ def customer_update(
     except IntegrityError:
         raise _customer_conflict(customer) from None
     _replace_children(customer, addresses, contacts, actor)
-    audit_record(customer, "updated", before=before)
+    if audit_record(customer, "updated", before=before):
+        _emit(customer, "customer.updated")
     if active is not None and active != customer.active:
         customer = customer_set_active(customer=customer, active=active)
     return customer
@@ -254,7 +263,8 @@ def customer_set_active(*, customer: Customer, active: bool) -> Customer:
     customer.active = active
     customer.updated_at = timezone.now()
     customer.save(update_fields=["active", "updated_at"])
-    audit_record(customer, "activated" if active else "deactivated", before=before)
+    if audit_record(customer, "activated" if active else "deactivated", before=before):
+        _emit(customer, "customer.activated" if active else "customer.deactivated")
     membership_ids = list(
         customer.contacts.exclude(portal_membership=None).values_list("portal_membership_id", flat=True)
     )

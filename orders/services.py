@@ -42,7 +42,9 @@ from orders.models import (
     SalesCredit,
 )
 from orders.catalog.pricing import price_at, price_breaks
+from orders.serializers import CreditMemoSerializer, InvoiceSerializer, OrderSerializer, invoice_for_output, order_for_output
 from salesreps.models import OrganizationSalesRep
+from webhooks.services import webhook_emit
 
 MAX_ORDER_LINES = 500
 FORWARD = [OrderStatus.PENDING, OrderStatus.PROCESSING, OrderStatus.SHIPPED, OrderStatus.COMPLETE]
@@ -72,6 +74,16 @@ def next_number(organization_id, name: str) -> str:
 def local_date(organization: Organization, moment: datetime.datetime) -> datetime.date:
     """The calendar day of a moment in the organization's time zone."""
     return timezone.localtime(moment, organization.zone).date()
+
+
+def _emit_order(order: Order, event_type: str) -> None:
+    webhook_emit(organization_id=order.organization_id, event_type=event_type,
+                 data=lambda: OrderSerializer(order_for_output(order)).data)
+
+
+def _emit_invoice(invoice: Invoice, event_type: str) -> None:
+    webhook_emit(organization_id=invoice.organization_id, event_type=event_type,
+                 data=lambda: InvoiceSerializer(invoice_for_output(invoice)).data)
 
 
 # ---------------------------------------------------------------- orders
@@ -270,6 +282,7 @@ def order_place(
         OrderItem.objects.bulk_create(lines)
         sales_credits_write(order=order, credits=credits)
         audit_record(order, "created", children=("items", "sales_credits"))
+        _emit_order(order, "order.created")
     return order, True
 
 
@@ -337,6 +350,7 @@ def order_cancel(*, order: Order) -> Order:
     order.cancelled_at = order.updated_at = timezone.now()
     order.save(update_fields=["status", "cancelled_at", "updated_at"])
     audit_record(order, "cancelled", before=before)
+    _emit_order(order, "order.cancelled")
     return order
 
 
@@ -353,6 +367,7 @@ def order_advance(*, order: Order, status: str) -> Order:
     order.updated_at = timezone.now()
     order.save(update_fields=["status", "updated_at"])
     audit_record(order, "status_changed", before=before)
+    _emit_order(order, "order.status_changed")
     return order
 
 
@@ -389,6 +404,7 @@ def invoice_create(*, order: Order, invoice_date: datetime.date | None = None) -
         for item in items
     )
     audit_record(invoice, "created", children=("lines",))
+    _emit_invoice(invoice, "invoice.created")
     return invoice
 
 
@@ -421,6 +437,9 @@ def payment_record(*, invoice: Invoice, amount: Decimal, paid_at: datetime.datet
         invoice.status = InvoiceStatus.PARTIALLY_PAID
     invoice.save(update_fields=["amount_paid", "status", "paid_at", "paid_on"])
     audit_record(invoice, "payment_recorded", before=before)
+    _emit_invoice(invoice, "invoice.payment_recorded")
+    if invoice.status == InvoiceStatus.PAID:
+        _emit_invoice(invoice, "invoice.paid")
     return invoice
 
 
@@ -435,6 +454,7 @@ def invoice_void(*, invoice: Invoice) -> Invoice:
     invoice.voided_at = timezone.now()
     invoice.save(update_fields=["status", "voided_at"])
     audit_record(invoice, "voided", before=before)
+    _emit_invoice(invoice, "invoice.voided")
     return invoice
 
 
@@ -478,4 +498,7 @@ def credit_memo_create(*, invoice: Invoice, credit_date: datetime.date, reason: 
         line.credit_memo = memo
     CreditMemoLine.objects.bulk_create(memo_lines)
     audit_record(memo, "created", children=("lines",), organization_id=invoice.organization_id)
+    webhook_emit(organization_id=invoice.organization_id, event_type="credit_memo.created",
+                 data=lambda: CreditMemoSerializer(CreditMemo.objects.prefetch_related("lines__invoice_line").get(
+                     pk=memo.pk)).data)
     return memo

@@ -29,6 +29,8 @@ from nymble.tests.factories import PASSWORD, tier
 from orders import services as orders
 from orders.catalog import services as products
 from orders.models import Product
+from webhooks import services as webhooks
+from webhooks.models import WebhookDelivery
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +49,7 @@ WRITERS = {
                  "statements_mark_paid", "statement_adjust", "statement_adjustment_remove", "statement_dispute_raise",
                  "statement_dispute_resolve", "sales_credits_replace"},
     schedule: {"schedule_ensure", "schedule_update"},
+    webhooks: {"endpoint_create", "endpoint_update", "endpoint_delete", "delivery_redeliver"},
 }
 NOT_AUDITED_HERE = {
     # reads, checks and counters (login limits live in the cache, not in records)
@@ -58,6 +61,10 @@ NOT_AUDITED_HERE = {
     "task_name",
     # writes only as a step of order_place and sales_credits_replace, which record the order's credits
     "sales_credits_write",
+    # copies the organization's time zone into the beat task's crontab (derived, not a change of its own)
+    "schedule_follow_time_zone",
+    # the delivery log is the record of events and attempts (an endpoint deactivated is audited)
+    "webhook_emit", "delivery_attempt", "due_delivery_ids",
 }
 
 
@@ -248,6 +255,16 @@ def test_each_writer_leaves_its_entry(tenant, other_tenant, catalog):
         trail.step("schedule_update", "StatementSchedule", "updated", lambda: schedule.schedule_update(
             schedule=made_schedule, enabled=False, day_of_month=2, hour=4))
 
+        # webhooks (an unreachable address: the attempts fail, which is not what is checked here)
+        hook = trail.step("endpoint_create", "WebhookEndpoint", "created", lambda: webhooks.endpoint_create(
+            organization=org, url="https://name-that-does-not-resolve.invalid/hooks", events=["*"]))
+        trail.step("endpoint_update", "WebhookEndpoint", "updated",
+                   lambda: webhooks.endpoint_update(endpoint=hook, description="ERP"))
+        webhooks.webhook_emit(organization_id=org.pk, event_type="order.created", data=lambda: {})
+        trail.step("delivery_redeliver", "WebhookEndpoint", "redelivered",
+                   lambda: webhooks.delivery_redeliver(delivery=WebhookDelivery.objects.get()))
+        trail.step("endpoint_delete", "WebhookEndpoint", "deleted", lambda: webhooks.endpoint_delete(endpoint=hook))
+
     every_writer = set().union(*WRITERS.values()) | {"sales_rep_create", "sales_rep_update", "sales_rep_set_active"}
     assert trail.seen == every_writer, sorted(every_writer - trail.seen)
     assert CommissionStatement.objects.filter(organization=org).exists()
@@ -295,3 +312,17 @@ def test_nothing_secret_is_recorded(tenant):
         assert forbidden not in text
     assert AuditEvent.objects.filter(object_type="Membership", action="password_changed",
                                      object_id=tenant.admin.user.email).exists()
+
+
+def test_the_schedule_is_the_actor_of_its_run(tenant, catalog, monkeypatch, django_capture_on_commit_callbacks):
+    from commissions.tasks import generate_monthly_statements
+    from nymble.celery import app
+
+    monkeypatch.setattr(app.conf, "task_always_eager", True)
+    plans.plan_create(organization=tenant.org, sales_rep=tenant.rep, name="P", default_rate=Decimal("0.1"),
+                      active=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert generate_monthly_statements("2026-12-02", organization_id=str(tenant.org.pk)) == 1
+    entries = AuditEvent.objects.filter(object_type="CommissionStatement")
+    assert set(entries.values_list("action", "actor")) == {("generation_started", "schedule"),
+                                                           ("generated", "schedule")}

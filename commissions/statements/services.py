@@ -33,12 +33,14 @@ from commissions.models import (
 )
 from commissions.plans.services import active_plan, plan_compiled, plan_schedule
 from commissions.statements import generation
+from commissions.statements.serializers import StatementHeaderSerializer
 from nymble.api.problems import Conflict
 from nymble.emails import email_send_after_commit, public_link
 from nymble.models import Membership, Role
 from orders.models import Invoice, Order
 from orders.services import sales_credits_checked, sales_credits_write
 from salesreps.models import OrganizationSalesRep
+from webhooks.services import webhook_emit
 
 
 # ---------------------------------------------------------------- events
@@ -48,12 +50,20 @@ def _event(statement: CommissionStatement, kind: str, actor: str, note: str = ""
     StatementEvent.objects.create(statement=statement, type=kind, actor=actor, note=note)
 
 
+def _emit(statement: CommissionStatement, event_type: str) -> None:
+    """The statement as its header (§12: without its lines, which may be a million)."""
+    webhook_emit(organization_id=statement.organization_id, event_type=event_type,
+                 data=lambda: StatementHeaderSerializer(CommissionStatement.objects.select_related("sales_rep").get(
+                     pk=statement.pk)).data)
+
+
 # ---------------------------------------------------------------- starting a statement
 
 
 @transaction.atomic
 def statement_start(*, rep: OrganizationSalesRep, period_start: datetime.date, period_end: datetime.date,
-                    currency_code: str | None = None, include_earlier: bool = False) -> CommissionStatement:
+                    currency_code: str | None = None, include_earlier: bool = False,
+                    actor: str | None = None) -> CommissionStatement:
     """The statement row, in status Generating, for `statement_fill` to complete (in-request or
     in a worker). 409 when the rep has no active plan, or has a statement for that period and
     currency already that is not void."""
@@ -70,7 +80,7 @@ def statement_start(*, rep: OrganizationSalesRep, period_start: datetime.date, p
                 period_end=period_end, currency_code=currency_code, include_earlier=include_earlier,
                 status=StatementStatus.GENERATING,
             )
-            audit_record(statement, "generation_started")
+            audit_record(statement, "generation_started", actor=actor)
             return statement
     except IntegrityError:
         raise Conflict(
@@ -124,6 +134,7 @@ def statement_fill(statement: CommissionStatement, *, actor: str, recalculating:
                f"{note} ({summary})" if note else summary)
         audit_record(statement, "recalculated" if recalculating else "generated", before=before, actor=actor,
                      unchanged_too=True)
+        _emit(statement, "statement.generated")  # a recalculation too: its lines and totals are new
     return statement
 
 
@@ -219,6 +230,7 @@ def statement_approve(*, statement: CommissionStatement, actor: str, note: str =
     statement.save(update_fields=["status", "updated_at"])
     _event(statement, EventType.APPROVED, actor, note)
     audit_record(statement, "approved", before=before, actor=actor)
+    _emit(statement, "statement.approved")
     _mail_rep(statement, "statement_approved")
     return statement
 
@@ -233,6 +245,7 @@ def statement_mark_paid(*, statement: CommissionStatement, actor: str, paid_at: 
     statement.save(update_fields=["status", "paid_at", "payment_reference", "updated_at"])
     _event(statement, EventType.PAID, actor, note or (f"Reference {reference}" if reference else ""))
     audit_record(statement, "paid", before=before, actor=actor)
+    _emit(statement, "statement.paid")
     _mail_rep(statement, "statement_paid")
     return statement
 
@@ -247,6 +260,7 @@ def statement_void(*, statement: CommissionStatement, actor: str, note: str = ""
     statement.lines.update(live=False)
     _event(statement, EventType.VOIDED, actor, note)
     audit_record(statement, "voided", before=before, actor=actor)
+    _emit(statement, "statement.voided")
     return statement
 
 
