@@ -40,11 +40,14 @@ from orders.models import Invoice, Order, OrganizationSequence
 from orders.tests.conftest import add_product
 from salesreps.models import OrganizationSalesRep, SalesRep
 from salesreps.tests.factories import SalesRepFactory
+from audit.models import AuditEvent
+from webhooks import services as webhooks
+from webhooks.models import WebhookDelivery
 
 ROLES = ("admin", "rep", "portal", "client")
 PAID_ON = datetime.datetime(2026, 10, 10, 15, 0, tzinfo=datetime.UTC)
 PERIOD = (datetime.date(2026, 10, 1), datetime.date(2026, 10, 31))
-TENANT_APPS = ("nymble", "salesreps", "customers", "orders", "commissions")
+TENANT_APPS = ("nymble", "salesreps", "customers", "orders", "commissions", "audit", "webhooks")
 
 # For each path parameter, the objects it may name: the caller's own first (Hypothesis shrinks
 # towards the first), then a colleague's in the same organization, then the other organization's.
@@ -58,6 +61,8 @@ REFERENCES = {  # by the path parameters' names in the schema (`{customerNumber}
     "statementId": ["@own.statement", "@other.statement"],
     "clientId": ["@own.client", "@other.client"],
     "repNumber": ["@own.rep", "@own.other_rep", "@other.only_rep"],
+    "webhookId": ["@own.webhook", "@other.webhook"],
+    "deliveryId": ["@own.delivery", "@other.delivery"],
     "sku": ["@own.sku", "@own.retired_sku", "@other.only_sku"],
 }
 ALL_REFERENCES = frozenset(reference for references in REFERENCES.values() for reference in references)
@@ -144,6 +149,11 @@ def _seed(tenant: Tenant, *, only_suffix: str) -> Org:
     statement = statements.statement_generate(rep=tenant.rep, period_start=PERIOD[0], period_end=PERIOD[1],
                                               actor="seed")
     client, _ = core.api_client_create(organization=org, name="ERP sync")
+    # A webhook for an event only admins make (so no rep's or portal user's request sends to it), at
+    # a name that never resolves, with one delivery queued (never sent: the seed does not commit).
+    webhook = webhooks.endpoint_create(organization=org, url=f"https://{only_suffix.lower()}.hooks.invalid/nymble",
+                                       events=["statement.approved"])
+    webhooks.webhook_emit(organization_id=org.id, event_type="statement.approved", data=lambda: {"Seed": True})
     return Org(tenant=tenant, objects={
         "org": str(org.id),
         "sales_rep_id": str(tenant.rep.sales_rep_id),
@@ -168,6 +178,8 @@ def _seed(tenant: Tenant, *, only_suffix: str) -> Org:
         "retired_sku": "OLD-1",
         "only_sku": f"ONLY-{only_suffix}",
         "client_object": client,
+        "webhook": str(webhook.id),
+        "delivery": str(WebhookDelivery.objects.get(endpoint=webhook).id),
     })
 
 
@@ -207,7 +219,7 @@ class World:
         portal user, the commission plan and statement too."""
         other, own = self.other.objects, self.own.objects
         hidden = {"globex", *(other[key] for key in ("org", "contact", "order.paid", "invoice.paid", "plan",
-                                                     "statement", "client"))}
+                                                     "statement", "client", "webhook", "delivery"))}
         if role in ("rep", "portal"):
             hidden |= {own[key] for key in ("other_customer", "only_customer", "other_contact", "order.pending")}
         if role == "portal":
@@ -291,6 +303,9 @@ def rows_written() -> int | None:
 
 
 EVERY_ROW = Q(pk__isnull=False)  # (an empty Q() would exclude nothing)
+# What any caller's change writes in its own organization besides the change: order numbers, its
+# audit entry, the deliveries of the organization's webhooks (none of the seed's: admins' events).
+WRITTEN_FOR_EVERY_CALLER = {AuditEvent: EVERY_ROW, WebhookDelivery: EVERY_ROW}
 
 
 def _scope(principal) -> dict[type[models.Model], Q] | None:
@@ -302,11 +317,11 @@ def _scope(principal) -> dict[type[models.Model], Q] | None:
         return {Customer: Q(sales_rep_id=rep), Order: Q(customer__sales_rep_id=rep),
                 Invoice: Q(customer__sales_rep_id=rep), CommissionPlan: Q(sales_rep_id=rep),
                 CommissionStatement: Q(sales_rep_id=rep), OrganizationSalesRep: Q(pk=rep),
-                OrganizationSequence: EVERY_ROW}  # order numbers
+                OrganizationSequence: EVERY_ROW, **WRITTEN_FOR_EVERY_CALLER}
     if principal.is_customer:
         customer = principal.customer_id
         return {Customer: Q(pk=customer), Order: Q(customer_id=customer), Invoice: Q(customer_id=customer),
-                OrganizationSequence: EVERY_ROW}
+                OrganizationSequence: EVERY_ROW, **WRITTEN_FOR_EVERY_CALLER}
     return None
 
 
