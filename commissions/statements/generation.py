@@ -55,11 +55,12 @@ EARNING = (
     "multiplier_denominator", "commission",
 )
 LINE_COLUMNS = ("statement_id", "sales_rep_id", "live", "entry_id", *EARNING)
-# Staged sales lines carry what §6's order and the final commission need besides.
-STAGED_COLUMNS = (*LINE_COLUMNS, "invoice_number", "position", "whole_amount")
-_AMOUNT, _QUANTITY, _SHARE, _RATE, _PER_UNIT, _SOURCE = (LINE_COLUMNS.index(c) for c in (
+# Staged sales lines: the entry and the earning (not the statement's constants), and what §6's
+# order and the final commission need besides.
+STAGED_COLUMNS = ("entry_id", *EARNING, "invoice_number", "position", "whole_amount")
+_AMOUNT, _QUANTITY, _SHARE, _RATE, _PER_UNIT, _SOURCE = (STAGED_COLUMNS.index(c) for c in (
     "line_amount", "quantity", "share", "rate", "amount_per_unit", "rate_source"))
-_MULTIPLIER = LINE_COLUMNS.index("multiplier")
+_MULTIPLIER = STAGED_COLUMNS.index("multiplier")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,8 @@ class StatementLines:
         }
         self.new_entries: list[StatementEntry] = []
         self.rows: list[tuple] = []
-        self.prefix = (statement.pk, statement.sales_rep_id, True)
+        # As COPY's text reads them: dumped once, not once per line.
+        self.prefix = (str(statement.pk), str(statement.sales_rep_id), True)
 
     def entry_for(self, invoice_id, invoice_number: str, customer_number: str) -> StatementEntry:
         entry = self.entries.get(invoice_id)
@@ -116,7 +118,7 @@ class StatementLines:
             self.flush()
 
     def add_row(self, row: tuple) -> None:
-        """A line whose entry is written already: every LINE_COLUMNS value (pass 2)."""
+        """A line whose entry is written already: its entry's id and EARNING (pass 2)."""
         self.rows.append((None, row, ()))
         if len(self.rows) >= BATCH:
             self.flush()
@@ -128,11 +130,11 @@ class StatementLines:
         if not self.rows:
             return
         prefix = self.prefix
-        rows = [earning if entry is None else (*prefix, entry.pk, *earning, *staged)
-                for entry, earning, staged in self.rows]
         if self.to_staging:
-            _copy(self.staging, STAGED_COLUMNS, rows)
+            _copy(self.staging, STAGED_COLUMNS, [(entry.pk, *earning, *staged) for entry, earning, staged in self.rows])
         else:
+            rows = [(*prefix, *earning) if entry is None else (*prefix, entry.pk, *earning)
+                    for entry, earning, _ in self.rows]
             _copy(StatementLine._meta.db_table, LINE_COLUMNS, rows)
         self.rows = []
 
@@ -143,7 +145,7 @@ class StatementLines:
             self.to_staging = True
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"CREATE TEMPORARY TABLE {self.staging} ON COMMIT DROP AS SELECT {', '.join(LINE_COLUMNS)}, "
+                    f"CREATE TEMPORARY TABLE {self.staging} ON COMMIT DROP AS SELECT entry_id, {', '.join(EARNING)}, "
                     f"''::text AS invoice_number, 0 AS position, line_amount AS whole_amount "
                     f"FROM {StatementLine._meta.db_table} WHERE false")
 
@@ -298,11 +300,13 @@ def apply_accelerators(statement: CommissionStatement, lines: StatementLines) ->
                 updates.clear()
     if schedule.method == engine.RETROACTIVE:
         fixed = schedule.retroactive(_sales_total(statement, lines))
-    s0 = Decimal(0)
+    s0, last, stored = Decimal(0), None, None
     for amount, quantity, share, rate, per_unit, source, whole, line in rows:
         multiplier = fixed if schedule.method == engine.RETROACTIVE else schedule.marginal(s0, amount)
         s0 += amount
-        write(line, _storage(multiplier), engine.line_commission(
+        if multiplier is not last:  # most lines lie inside one tier: the same multiplier, stored once
+            last, stored = multiplier, _storage(multiplier)
+        write(line, stored, engine.line_commission(
             engine.Rating(rate, source, per_unit), line_amount=amount, quantity=quantity, whole_amount=whole,
             share=share, multiplier=multiplier))
     lines.flush()
@@ -322,7 +326,7 @@ def _staged_in_order(staging: str) -> Iterator[tuple]:
     """The staged sales lines in §6's order, read a batch at a time (a server-side cursor)."""
     order = "line_date, length(invoice_number), invoice_number, position, payment_id NULLS FIRST"
     with connection.chunked_cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(LINE_COLUMNS)}, whole_amount FROM {staging} ORDER BY {order}")
+        cursor.execute(f"SELECT {', '.join(STAGED_COLUMNS)} FROM {staging} ORDER BY {order}")
         while batch := cursor.fetchmany(BATCH):
             yield from batch
 
