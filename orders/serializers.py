@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from nymble.api.serializers import ApiSerializer, CurrencyField, MoneyField, OptionalTextField, prefetched
@@ -54,27 +55,36 @@ class SnapshotAddressSerializer(serializers.Serializer):
     Code = serializers.CharField()
 
 
-def _snapshot_text(help_text: str, **kwargs) -> serializers.CharField:
-    return serializers.CharField(required=False, allow_blank=True, help_text=help_text, **kwargs)
-
-
 class OrderCustomerSerializer(ApiSerializer):
-    """The order's customer, named by `CustomerNumber`. The company fields answer with the customer as
-    it was when the order was placed; sent (as the seed's example does), they are accepted and ignored."""
+    """The order's customer as it was when the order was placed."""
 
     CustomerNumber = serializers.CharField(max_length=64)
-    CompanyName = _snapshot_text("The customer's company name when the order was placed; ignored on input.",
-                                 max_length=200)
-    CompanyEmail = _snapshot_text("The customer's company email when the order was placed; ignored on input.",
-                                  max_length=254)
-    CompanyPhone = _snapshot_text("The customer's phone when the order was placed; ignored on input.", max_length=40)
+    CompanyName = serializers.CharField(read_only=True)
+    CompanyEmail = serializers.CharField(read_only=True)
+    CompanyPhone = serializers.CharField(read_only=True)
     ShippingAddress = SnapshotAddressSerializer(read_only=True, allow_null=True,
                                                 help_text="The customer's default Shipping address, if it had one.")
     BillingAddress = SnapshotAddressSerializer(read_only=True, allow_null=True,
                                                help_text="The customer's default Billing address, if it had one.")
 
+
+def _ignored_text(max_length: int) -> serializers.CharField:
+    return serializers.CharField(required=False, allow_blank=True, max_length=max_length,
+                                 help_text="Accepted (the seed's example sends it) and ignored: the order keeps the "
+                                           "customer as stored.")
+
+
+@extend_schema_serializer(component_name="OrderCustomer")  # its request form: OrderCustomerRequest
+class OrderCustomerInputSerializer(ApiSerializer):
+    """The customer an order is for, named by `CustomerNumber`; the company fields are accepted and ignored."""
+
+    CustomerNumber = serializers.CharField(max_length=64)
+    CompanyName = _ignored_text(200)
+    CompanyEmail = _ignored_text(254)
+    CompanyPhone = _ignored_text(40)
+
     def validate(self, attrs):
-        return {"CustomerNumber": attrs["CustomerNumber"]}  # the company fields are the stored customer's
+        return {"CustomerNumber": attrs["CustomerNumber"]}
 
 
 class OrderItemSerializer(ApiSerializer):
@@ -126,6 +136,7 @@ class OrderSerializer(ApiSerializer):
 class OrderCreateSerializer(OrderSerializer):
     """The input side: `PriceTier` is a code, checked by the service against the organization's tiers."""
 
+    Customer = OrderCustomerInputSerializer(source="customer_snapshot")
     PriceTier = serializers.CharField(required=False, allow_null=True, max_length=64)
 
 
