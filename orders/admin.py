@@ -127,10 +127,10 @@ def credits_locked(order: Order) -> bool:
     return order._credits_locked
 
 
-def read_only_page(extra_context, *, saves: bool) -> dict:
-    """A page whose one change is its inline (an order's credits, an invoice's new payment): a
-    single Save while there is something to save, and none on a page with nothing to change."""
-    return {**(extra_context or {}), "show_save": saves, "show_save_and_continue": False,
+def read_only_page(extra_context, *, title: str, saves: bool) -> dict:
+    """A page whose one change is its inline (an order's credits, an invoice's new payment): titled
+    for the record (not "Change …"), a single Save while there is something to save, none else."""
+    return {**(extra_context or {}), "title": title, "show_save": saves, "show_save_and_continue": False,
             "show_save_and_add_another": False}
 
 
@@ -169,7 +169,8 @@ class OrderAdmin(RefusableAdmin, ScopedAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         order = self.get_object(request, object_id)
         saves = order is not None and not credits_locked(order)
-        return super().change_view(request, object_id, form_url, read_only_page(extra_context, saves=saves))
+        return super().change_view(request, object_id, form_url,
+                                   read_only_page(extra_context, title="Order", saves=saves))
 
     @admin.display(description="subtotal", ordering="subtotal")
     def subtotal_shown(self, order):
@@ -342,7 +343,8 @@ class InvoiceAdmin(ScopedAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         saves = payable(self.get_object(request, object_id))  # Save records the new payment
-        return super().change_view(request, object_id, form_url, read_only_page(extra_context, saves=saves))
+        return super().change_view(request, object_id, form_url,
+                                   read_only_page(extra_context, title="Invoice", saves=saves))
 
     @admin.display(description="due", ordering="due_date")
     def due_on(self, invoice):
