@@ -136,20 +136,20 @@ class GenerateStatementsForm(forms.Form):
 @admin.register(CommissionStatement)
 class CommissionStatementAdmin(StatementWorkflowAdmin, ScopedAdmin):
     change_list_template = "admin/commissions/commissionstatement/change_list.html"
-    list_display = ("sales_rep", "period", "currency_code", "status", "total", "updated_at")
+    list_display = ("sales_rep", "period", "status", "total_shown", "updated_at")
     list_filter = ("status", ("sales_rep", ScopedRelatedFilter), ("period_start", admin.DateFieldListFilter))
     search_fields = ("sales_rep__rep_number", "sales_rep__first_name", "sales_rep__last_name")
     list_select_related = ("sales_rep",)
     fieldsets = (
         (None, {"fields": ("sales_rep", "plan", ("period_start", "period_end"), "currency_code", "status",
                            "documents")}),
-        ("Totals", {"fields": (("sales_total", "quota", "attainment_shown"), ("lines_total", "total"),
+        ("Totals", {"fields": (("sales_total", "quota", "attainment_shown"), ("lines_total", "adjustments_total", "total"),
                                "line_count")}),
         ("Payment and history", {"fields": (("paid_at", "payment_reference"), "failure",
                                             ("created_at", "updated_at"))}),
     )
     readonly_fields = ("sales_rep", "plan", "period_start", "period_end", "currency_code", "status", "documents",
-                       "sales_total", "quota", "attainment_shown", "lines_total", "total", "line_count", "paid_at",
+                       "sales_total", "quota", "attainment_shown", "lines_total", "adjustments_total", "total", "line_count", "paid_at",
                        "payment_reference", "failure", "created_at", "updated_at")
     inlines = [EntryInline, LineInline, EventInline]
     actions = ["approve", "mark_paid", "void", "recalculate", "export_csv"]
@@ -163,6 +163,10 @@ class CommissionStatementAdmin(StatementWorkflowAdmin, ScopedAdmin):
     @admin.display(description="period", ordering="period_start")
     def period(self, statement):
         return f"{statement.period_start} – {statement.period_end}"
+
+    @admin.display(description="total", ordering="total")
+    def total_shown(self, statement):
+        return f"{statement.total} {statement.currency_code}"
 
     @admin.display(description="lines")
     def line_count(self, statement):
