@@ -28,6 +28,14 @@ class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     lookup_url_kwarg = "webhook_id"
     filterset_class = WebhookFilter
 
+    def list(self, request, *args, **kwargs):
+        """The organization's webhooks."""
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        """A webhook (its secret is shown only when it is registered)."""
+        return super().retrieve(request, *args, **kwargs)
+
     @extend_schema(responses={201: WebhookCreatedSerializer})
     def create(self, request):
         """Register a webhook; the answer carries its signing secret, shown only this once."""

@@ -126,3 +126,11 @@ def test_a_portal_users_own_change_names_the_portal_login(tenant):
     assert entry.actor == tenant.portal.user.email
     old, new = entry.changes["addresses"]
     assert [a["address1"] for a in new] == ["1 Dock Rd"] and old != new
+
+
+def test_a_change_through_the_admin_names_the_staff_user(tenant, staff_client):
+    page = staff_client.post("/admin/customers/customer/", {"action": "deactivate",
+                                                            "_selected_action": [tenant.customer.pk]}, follow=True)
+    assert page.status_code == 200
+    entry = AuditEvent.objects.get(object_id="CUST-0042", action="deactivated")
+    assert entry.actor == tenant.admin.user.email and entry.changes == {"active": [True, False]}
