@@ -349,7 +349,7 @@ class Payment(models.Model):
         indexes = [models.Index(fields=["invoice", "paid_on"], name="payment_by_invoice_and_day")]
 
     def __str__(self) -> str:
-        return f"{self.amount} on {self.paid_at:%Y-%m-%d}"
+        return f"{self.amount} on {self.paid_on}"  # the organization's day, as the page shows paid_at
 
 
 class CreditMemo(models.Model):
