@@ -146,7 +146,7 @@ def loadavg() -> str:
 def database_url() -> str:
     url = os.environ.get("DATABASE_URL", "")
     if urlsplit(url).scheme not in ("postgres", "postgresql", "pgsql", "postgis"):
-        sys.exit("bench/statements.py needs PostgreSQL: set DATABASE_URL=postgres://… (it refuses SQLite).")
+        sys.exit(f"bench/{Path(sys.argv[0]).name} needs PostgreSQL: set DATABASE_URL=postgres://… (it refuses SQLite).")
     return url
 
 
@@ -161,15 +161,18 @@ def django_setup() -> None:
     from django.db import connection
 
     if connection.vendor != "postgresql":
-        sys.exit("bench/statements.py needs PostgreSQL (DATABASE_URL); refusing to run on " + connection.vendor)
+        sys.exit(f"bench/{Path(sys.argv[0]).name} needs PostgreSQL (DATABASE_URL); refusing to run on "
+                 + connection.vendor)
 
 
 # ---------------------------------------------------------------- data
 
 
-def load_data(n_lines: int) -> dict:
+def load_data(n_lines: int, *, with_plan: bool = True) -> dict:
     """Org, reps, customers, products with SQL; orders, credits, items, invoices, payments, lines
-    and returns with INSERT … SELECT."""
+    and returns with INSERT … SELECT; then (with_plan) the rep's plan, its February statement and
+    VACUUM ANALYZE. Without, it stops after the sales data (its "plan" is None): bench/monthly_run.py
+    spreads the credits over its own reps first."""
     from django.db import transaction
 
     from nymble.services import organization_create, price_tier_create
@@ -355,6 +358,12 @@ def load_data(n_lines: int) -> dict:
         timings["invoices, invoice lines, payments, returns"] = time.perf_counter() - t0
         t0 = time.perf_counter()
     timings["commit (deferred foreign-key checks)"] = time.perf_counter() - t0
+    payments, two_payments, split_orders, split_lines, credits, returns = counts
+    data = {"org": org, "rep": rep, "others": others, "plan": None, "invoices": invoices, "timings": timings,
+            "payments": payments, "two_payments": two_payments, "split_orders": split_orders,
+            "split_lines": split_lines, "credits": credits, "returns": returns}
+    if not with_plan:
+        return data
 
     t0 = time.perf_counter()
     sales = scalar("""
@@ -379,10 +388,7 @@ def load_data(n_lines: int) -> dict:
     sql("VACUUM ANALYZE " + ", ".join(LOADED_TABLES))
     sql("CHECKPOINT")
     timings["VACUUM ANALYZE, CHECKPOINT"] = time.perf_counter() - t0
-    payments, two_payments, split_orders, split_lines, credits, returns = counts
-    return {"org": org, "rep": rep, "plan": plan, "invoices": invoices, "timings": timings, "payments": payments,
-            "two_payments": two_payments, "split_orders": split_orders, "split_lines": split_lines,
-            "credits": credits, "returns": returns}
+    return {**data, "plan": plan}
 
 
 def create_plan(org, rep, quota: Decimal):
