@@ -41,3 +41,24 @@ def test_a_missing_admin_page_is_a_styled_404_and_the_api_keeps_its_problem_docu
     styled(client.get("/no-such-page/"), 404)
     api = client.get("/api/no-such-route")
     assert api.status_code == 404 and api["Content-Type"] == "application/problem+json"
+
+
+def test_a_superuser_opens_every_changed_page(client, tenant, catalog):
+    """The linked pages work for a superuser too, who sees every organization."""
+    from commissions.models import CommissionPlan
+    from commissions.tests.test_plans import create
+    from orders import services
+    from orders.tests.test_admin import place
+
+    plan = CommissionPlan.objects.get(pk=create(tenant)["CommissionPlanId"])
+    order = place(tenant.admin_api)
+    invoice = services.invoice_create(order=order)
+    client.force_login(get_user_model().objects.create_superuser("root@nymble.test", "root-pass-42"))
+    for path in (f"/admin/customers/customer/{tenant.customer.pk}/change/", "/admin/customers/customer/add/",
+                 f"/admin/salesreps/organizationsalesrep/{tenant.rep.pk}/change/",
+                 "/admin/salesreps/organizationsalesrep/add/", f"/admin/orders/order/{order.pk}/change/",
+                 f"/admin/orders/invoice/{invoice.pk}/change/", f"/admin/commissions/commissionplan/{plan.pk}/change/",
+                 f"/admin/nymble/user/{tenant.admin.user.pk}/change/", "/admin/orders/order/", "/admin/orders/invoice/"):
+        assert client.get(path).status_code == 200, path
+    page = client.get(f"/admin/nymble/user/{tenant.admin.user.pk}/change/").content.decode()
+    assert "Reset password" in page  # a superuser may still set a login's password
