@@ -35,6 +35,8 @@ EMPTY = (None, "", [], {})
 
 
 def natural_key(obj: models.Model) -> str:
+    if obj._meta.object_name == "Membership":  # a login's role in an organization: named by its email
+        return obj.user.email
     for attr in NATURAL_KEYS:
         value = getattr(obj, attr, None)
         if isinstance(value, str) and value:

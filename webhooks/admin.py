@@ -93,6 +93,7 @@ class WebhookEndpointAdmin(ScopedAdmin):
 class WebhookDeliveryAdmin(ScopedAdmin):
     organization_field = None
     list_display = ("created_at", "endpoint", "event_type", "status", "attempts", "response_code", "next_attempt_at")
+    list_select_related = ("endpoint",)
     list_filter = ("status", "event_type", ("endpoint", ScopedRelatedFilter))
     fields = ("endpoint", "event_id", "event_type", "status", "attempts", "response_code", "error", "next_attempt_at",
               "delivered_at", "created_at", "body")

@@ -134,3 +134,12 @@ def test_a_change_through_the_admin_names_the_staff_user(tenant, staff_client):
     assert page.status_code == 200
     entry = AuditEvent.objects.get(object_id="CUST-0042", action="deactivated")
     assert entry.actor == tenant.admin.user.email and entry.changes == {"active": [True, False]}
+
+
+def test_a_logins_history_page_shows_its_password_changes(tenant, staff_client):
+    from nymble import logins
+
+    logins.login_set_password(user=tenant.rep.membership.user, password="rep-own-pass-1", by_admin=False)
+    page = staff_client.get(f"/admin/nymble/membership/{tenant.rep.membership.pk}/history/")
+    assert page.status_code == 200
+    assert "password_changed" in page.content.decode() and "rep-own-pass-1" not in page.content.decode()
