@@ -133,3 +133,14 @@ def audit_record(obj: models.Model, action: str, *, before: dict | None = None, 
 
 def _fields_names(obj: models.Model) -> set[str]:
     return {field.name for field in obj._meta.concrete_fields}
+
+
+def audit_admin_saved(obj: models.Model, before: dict | None) -> AuditEvent | None:
+    """The entry of a record the admin saved without a service (`ScopedAdmin.save_model`), where
+    it belongs to an organization (a login belongs to none: its memberships carry its changes)."""
+    is_organization = obj._meta.object_name == "Organization"
+    organization_id = obj.pk if is_organization else getattr(obj, "organization_id", None)
+    if organization_id is None:
+        return None
+    return audit_record(obj, "created" if before is None else "updated", before=before,
+                        organization_id=organization_id)

@@ -66,9 +66,15 @@ class ScopedAdmin(ListExportMixin, admin.ModelAdmin):
         return filters
 
     def save_model(self, request, obj, form, change):
+        """The default write, for records without a service of their own (price tiers, attribute
+        definitions, memberships): saved as the form says, with its audit entry."""
+        from audit.services import audit_admin_saved, audit_snapshot  # the audit app builds on this one
+
         if not change and not request.user.is_superuser and self.organization_field:
             setattr(obj, f"{self.organization_field}_id", self.principal(request).organization_id)
+        before = audit_snapshot(type(obj)._base_manager.get(pk=obj.pk)) if change else None
         super().save_model(request, obj, form, change)
+        audit_admin_saved(obj, before)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         return super().formfield_for_foreignkey(db_field, request, **scoped_choices(db_field, request, kwargs))

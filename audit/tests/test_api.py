@@ -143,3 +143,14 @@ def test_a_logins_history_page_shows_its_password_changes(tenant, staff_client):
     page = staff_client.get(f"/admin/nymble/membership/{tenant.rep.membership.pk}/history/")
     assert page.status_code == 200
     assert "password_changed" in page.content.decode() and "rep-own-pass-1" not in page.content.decode()
+
+
+def test_a_record_the_admin_saves_without_a_service_is_audited_too(tenant, staff_client):
+    from nymble.models import PriceTier
+
+    tier = PriceTier.objects.get(organization=tenant.org, code="Retail")
+    page = staff_client.post(f"/admin/nymble/pricetier/{tier.pk}/change/", {"code": "Retail", "name": "Shop prices"})
+    assert page.status_code == 302, page.content.decode()[:2000]
+    entry = AuditEvent.objects.get(object_type="PriceTier", action="updated")
+    assert entry.object_id == "Retail" and entry.actor == tenant.admin.user.email
+    assert entry.changes == {"name": ["Retail prices", "Shop prices"]}
