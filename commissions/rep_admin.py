@@ -3,19 +3,10 @@ here because commissions build on reps, not the other way round."""
 from django.contrib import admin
 
 from commissions.models import CommissionPlan, CommissionStatement
-from nymble.admin_display import LATEST, link, list_link, money, record_table
+from commissions.plans.admin import plan_window
+from nymble.admin_display import LATEST, link, list_link, money, percent, record_table
 from salesreps.admin import OrganizationSalesRepAdmin
 from salesreps.models import OrganizationSalesRep
-
-
-def _rate(rate) -> str:
-    return f"{rate * 100:.2f} %".replace(".00 %", " %")
-
-
-def _window(plan) -> str:
-    if plan.effective_start is None and plan.effective_end is None:
-        return "always"
-    return f"{plan.effective_start or 'from the start'} – {plan.effective_end or 'open-ended'}"
 
 
 class SalesRepWithCommissionsAdmin(OrganizationSalesRepAdmin):
@@ -31,9 +22,9 @@ class SalesRepWithCommissionsAdmin(OrganizationSalesRepAdmin):
     def plans(self, rep):
         plans = CommissionPlan.objects.filter(sales_rep=rep).select_related("organization").order_by("-active", "name")
         currency = rep.organization.currency_code
-        rows = [(link(plan, plan.name), "active" if plan.active else "inactive", _rate(plan.default_rate),
+        rows = [(link(plan, plan.name), "active" if plan.active else "inactive", percent(plan.default_rate),
                  money(plan.quota, currency) if plan.quota else "-",
-                 _window(plan)) for plan in plans]
+                 plan_window(plan)) for plan in plans]
         return record_table(("plan", "", "default rate", "quota", "effective"), rows, total=len(rows),
                             everything=list_link(CommissionPlan, "the plans list", sales_rep=rep.pk))
 

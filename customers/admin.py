@@ -8,6 +8,7 @@ from customers.imports import IMPORT_HELP, CustomerResource
 from customers.models import Address, Contact, Customer
 from customers.selectors import customer_search
 from customers.terms import COMMON_TERMS
+from nymble.admin_display import day
 from nymble.currencies import CURRENCY_CHOICES
 from nymble.models import Organization
 from nymble.admin_base import ScopedAdmin, ScopedInline, ScopedRelatedFilter, form_errors_from
@@ -124,7 +125,7 @@ class CustomerAdmin(SpreadsheetAdminMixin, ScopedAdmin):
     resource_classes = [CustomerResource]  # import and export through customers.imports
     import_help = IMPORT_HELP
     form = CustomerForm
-    list_display = ("customer_number", "company_name", "price_tier", "sales_rep", "terms", "active", "updated_at")
+    list_display = ("customer_number", "company_name", "price_tier", "sales_rep", "terms", "active", "updated_on")
     list_display_links = ("customer_number", "company_name")
     list_filter = ("active", ("price_tier", ScopedRelatedFilter), ("sales_rep", ScopedRelatedFilter))
     search_fields = ("customer_number", "company_name", "company_email")  # searched as the API does (below)
@@ -140,6 +141,10 @@ class CustomerAdmin(SpreadsheetAdminMixin, ScopedAdmin):
     )
     inlines = [AddressInline, ContactInline]
     actions = ["activate", "deactivate"]
+
+    @admin.display(description="updated", ordering="updated_at")
+    def updated_on(self, customer):
+        return day(customer.updated_at)
 
     def get_search_results(self, request, queryset, search_term):
         """The API's search (contacts included, trigram-indexed on PostgreSQL); no row repeated."""

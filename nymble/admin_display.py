@@ -19,6 +19,11 @@ def money(amount: Decimal | None, currency: str) -> str:
     return f"{amount:,.2f}\N{NO-BREAK SPACE}{currency}"
 
 
+def percent(rate: Decimal) -> str:
+    """A rate as staff read it: 0.0500 → 5%, 0.0825 → 8.25%."""
+    return f"{(rate * 100).normalize():f}%"
+
+
 def day(value) -> str:
     """A date (or a moment, in the active time zone) as 2026-12-01: a list's narrowest date."""
     if value is None:

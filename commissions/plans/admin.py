@@ -24,7 +24,7 @@ from commissions import engine
 from commissions.models import Accelerator, AcceleratorMethod, CommissionPlan, CommissionRule, CustomerOverride
 from commissions.plans import services as plans
 from nymble.admin_base import ScopedAdmin, ScopedInline
-from nymble.admin_display import money
+from nymble.admin_display import money, percent
 from nymble.admin_refusals import (
     RefusableAdmin,
     RefusableFormSet,
@@ -47,6 +47,13 @@ PLAN_WIRE = {"Name": "name", "Description": "description", "DefaultRate": "defau
              "SalesRepId": "sales_rep"}
 OVERRIDE_WIRE = {"CustomerNumber": "customer", "DefaultRate": "default_rate",
                  "EffectiveStartDate": "effective_start", "EffectiveEndDate": "effective_end"}
+
+
+def plan_window(plan) -> str:
+    """When a plan (or an override) applies: `always`, `2026-01-01 – open-ended`, …"""
+    if plan.effective_start is None and plan.effective_end is None:
+        return "always"
+    return f"{plan.effective_start or 'from the start'} – {plan.effective_end or 'open-ended'}"
 
 
 class RuleFormSet(RefusableFormSet):
@@ -250,8 +257,8 @@ def _router(main_wire: dict, collections: dict):
 @admin.register(CommissionPlan)
 class CommissionPlanAdmin(RefusableAdmin, ScopedAdmin):
     form = PlanForm
-    list_display = ("name", "sales_rep", "active", "default_rate", "commission_basis", "quota_shown",
-                    "effective_start", "effective_end", "updated_at")
+    # Seven columns fit at 1440 pixels.
+    list_display = ("name", "sales_rep", "active", "rate_shown", "basis", "quota_shown", "window")
     list_filter = ("active", "commission_basis")
     search_fields = ("name", "sales_rep__rep_number", "sales_rep__last_name")
     list_select_related = ("sales_rep", "organization")
@@ -267,6 +274,18 @@ class CommissionPlanAdmin(RefusableAdmin, ScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         # A plan stays with its rep (as in the API): make a new plan for another rep.
         return self.readonly_fields + (("sales_rep",) if obj is not None else ())
+
+    @admin.display(description="default rate", ordering="default_rate")
+    def rate_shown(self, plan):
+        return percent(plan.default_rate)
+
+    @admin.display(description="earns on", ordering="commission_basis")
+    def basis(self, plan):
+        return plan.commission_basis  # "Invoice" or "Payment"; the page says what each means
+
+    @admin.display(description="effective", ordering="effective_start")
+    def window(self, plan):
+        return plan_window(plan)
 
     @admin.display(description="quota", ordering="quota")
     def quota_shown(self, plan):
