@@ -24,12 +24,16 @@ statement done), statement lines per second, the tasks each worker ran, the work
 peak RSS, how often a generation was waiting on a lock (pg_stat_activity sampled), the load
 average before and after, and the ratio of the two times. Between the runs it deletes the March
 statements (lines, entries, events) and vacuums the statement tables, so both runs do the same
-work on the same tables.
+work on the same tables. A Failed statement counts as done only once nothing is queued or
+reserved on the broker (the task retries a failed generation). Then, on the second run's March
+statements, April's run with two workers: nothing new was sold, so its time is what one month of
+history adds to every later run (catch-up reads every invoice paid up to the period's end).
 
 It checks each run: one Draft statement per rep; Total = LinesTotal = Σ line commissions = Σ entry
 commissions, each entry = Σ its lines; per rep, the sales lines and their credited amounts equal
 those the seed implies (every (invoice line, credit) paid from the plan's start, March 2nd, to
 March 31st), the clawbacks and entries too; and the second run's statements equal the first's.
+April's statements hold the returns dated in April of lines commissioned in March, nothing else.
 It exits 1 when a check fails; "aim missed" (two workers not faster than one) is only printed.
 """
 from __future__ import annotations
@@ -54,7 +58,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 import statements  # noqa: E402  (bench/statements.py: its loading SQL, plan and helpers)
 from scratchdb import drop_database, recreate_database, scalar, sql  # noqa: E402
 
-TODAY = "2025-04-01"  # the run of April 1st makes March's statements (with catch-up)
+MARCH = ("2025-04-01", statements.PERIOD_START, statements.PERIOD_END)  # the run of April 1st: March, catch-up
+APRIL = ("2025-05-01", datetime.date(2025, 4, 1), datetime.date(2025, 4, 30))  # nothing sold: history re-read
 FEBRUARY = (datetime.date(2025, 2, 1), datetime.date(2025, 2, 28))
 POLL_S = 0.25
 READY_TIMEOUT_S = 90
@@ -241,16 +246,16 @@ class LockSampler(threading.Thread):
 # ---------------------------------------------------------------- a run
 
 
-def march_statements(org):
+def statements_of(org, period_start):
     from commissions.models import CommissionStatement
 
-    return CommissionStatement.objects.filter(organization=org, period_start=statements.PERIOD_START)
+    return CommissionStatement.objects.filter(organization=org, period_start=period_start)
 
 
-def reset(org) -> None:
-    """No March statements, vacuumed statement tables and a checkpoint: the same start for each run."""
+def reset(org, period_start) -> None:
+    """No statements of the period, vacuumed statement tables and a checkpoint: the same start for each run."""
     ids = "SELECT id FROM commissions_commissionstatement WHERE organization_id = %s AND period_start = %s"
-    params = [str(org.pk), statements.PERIOD_START]
+    params = [str(org.pk), period_start]
     for table in STATEMENT_TABLES:
         sql(f"DELETE FROM {table} WHERE statement_id IN ({ids})", params)
     sql(f"DELETE FROM commissions_commissionstatement WHERE id IN ({ids})", params)
@@ -263,7 +268,7 @@ def pending(broker) -> int:
     return broker.llen("celery") + broker.hlen("unacked")
 
 
-def run(org, n_reps: int, n_workers: int, url: str, log_dir: Path, timeout: float) -> dict:
+def run(org, n_reps: int, n_workers: int, url: str, log_dir: Path, timeout: float, month=MARCH) -> dict:
     from django.db.models import Count
 
     from commissions.models import EventType, StatementEvent, StatementStatus
@@ -273,9 +278,10 @@ def run(org, n_reps: int, n_workers: int, url: str, log_dir: Path, timeout: floa
     import redis
 
     broker = redis.Redis.from_url(os.environ["CELERY_BROKER_URL"])
-    reset(org)
+    today, period_start, _ = month
+    reset(org, period_start)
     app.control.purge()
-    workers = [Worker(f"bench{n_workers}w{i + 1}", log_dir) for i in range(n_workers)]
+    workers = [Worker(f"bench-{today}-{n_workers}w{i + 1}", log_dir) for i in range(n_workers)]
     try:
         for worker in workers:
             worker.wait_ready()
@@ -283,12 +289,12 @@ def run(org, n_reps: int, n_workers: int, url: str, log_dir: Path, timeout: floa
         sampler = LockSampler(url)
         sampler.start()
         t0 = time.perf_counter()
-        generate_monthly_statements.delay(TODAY, organization_id=str(org.pk))
+        generate_monthly_statements.delay(today, organization_id=str(org.pk))
         started_s = None
         while True:
             time.sleep(POLL_S)
             elapsed = time.perf_counter() - t0
-            by_status = dict(march_statements(org).values_list("status").annotate(n=Count("pk")))
+            by_status = dict(statements_of(org, period_start).values_list("status").annotate(n=Count("pk")))
             made = sum(by_status.values())
             if started_s is None and made == n_reps:
                 started_s = elapsed
@@ -311,15 +317,15 @@ def run(org, n_reps: int, n_workers: int, url: str, log_dir: Path, timeout: floa
             worker.stop()
     return {"workers": n_workers, "wall": wall, "started": started_s, "load_before": load_before,
             "load_after": load_after, "tasks": [worker.tasks() for worker in workers], "peaks_kb": peaks,
-            "sampler": sampler, "by_status": by_status, "result": results(org),
-            "failed": list(StatementEvent.objects.filter(statement__in=march_statements(org), type=EventType.FAILED)
+            "sampler": sampler, "by_status": by_status, "result": results(org, period_start), "month": month,
+            "failed": list(StatementEvent.objects.filter(statement__in=statements_of(org, period_start), type=EventType.FAILED)
                            .order_by("at").values_list("statement__sales_rep__rep_number", "note"))}
 
 
 # ---------------------------------------------------------------- checks
 
 
-def results(org) -> dict:
+def results(org, period_start) -> dict:
     """Per rep: (status, total, lines total, Σ line commissions, Σ entry commissions, sales lines,
     Σ their amounts, clawbacks, entries, entries unequal to their lines)."""
     rows = sql("""
@@ -336,30 +342,43 @@ def results(org) -> dict:
                                                    FROM commissions_statementline x WHERE x.entry_id = en.id))
                                     AS unequal
                            FROM commissions_statemententry en WHERE en.statement_id = s.id) e ON true
-        WHERE s.organization_id = %s AND s.period_start = %s""", [str(org.pk), statements.PERIOD_START])
+        WHERE s.organization_id = %s AND s.period_start = %s""", [str(org.pk), period_start])
     by_rep: dict = {}
     for rep_id, *values in rows:
         by_rep.setdefault(rep_id, []).append(tuple(values))
     return by_rep
 
 
-def expected(org) -> dict:
-    """Per rep, from the seed: (sales lines, Σ credited amounts, clawbacks, entries)."""
-    params = {"org": str(org.pk), "start": statements.PLAN_START, "end": statements.PERIOD_END}
-    sales = sql(f"""
-        SELECT sc.sales_rep_id, count(*), sum(x.amount), count(DISTINCT i.id) FROM orders_invoiceline il
+def expected(org, month) -> dict:
+    """Per rep, from the seed: (sales lines, Σ credited amounts, clawbacks, entries) of a month's
+    statement with catch-up. The plan starts on March 2nd; what it commissions are the lines paid
+    from then to March 31st (everything was paid in March) and their returns."""
+    _, period_start, period_end = month
+    params = {"org": str(org.pk), "start": max(period_start, statements.PLAN_START), "end": period_end,
+              "sold_from": statements.PLAN_START, "sold_to": statements.PERIOD_END}
+    sales = {rep_id: (n, amount) for rep_id, n, amount in sql(f"""
+        SELECT sc.sales_rep_id, count(*), sum(x.amount) FROM orders_invoiceline il
         JOIN orders_invoice i ON i.id = il.invoice_id JOIN orders_salescredit sc ON sc.order_id = i.order_id
         CROSS JOIN LATERAL (SELECT {statements.CREDITED} AS amount) x
         WHERE i.organization_id = %(org)s AND i.status = 'Paid' AND i.paid_on BETWEEN %(start)s AND %(end)s
-        GROUP BY sc.sales_rep_id""", params)
+        GROUP BY sc.sales_rep_id""", params)}
     claws = dict(sql("""
         SELECT sc.sales_rep_id, count(*) FROM orders_creditmemoline cml
         JOIN orders_creditmemo cm ON cm.id = cml.credit_memo_id JOIN orders_invoice i ON i.id = cm.invoice_id
         JOIN orders_salescredit sc ON sc.order_id = i.order_id
-        WHERE i.organization_id = %(org)s AND i.paid_on BETWEEN %(start)s AND %(end)s
+        WHERE i.organization_id = %(org)s AND i.paid_on BETWEEN %(sold_from)s AND %(sold_to)s
           AND cm.credit_date BETWEEN %(start)s AND %(end)s
         GROUP BY sc.sales_rep_id""", params))
-    return {rep_id: (n, amount, claws.get(rep_id, 0), entries) for rep_id, n, amount, entries in sales}
+    entries = dict(sql("""
+        SELECT sc.sales_rep_id, count(*) FROM orders_invoice i
+        JOIN orders_salescredit sc ON sc.order_id = i.order_id
+        WHERE i.organization_id = %(org)s AND (i.paid_on BETWEEN %(start)s AND %(end)s
+              OR i.paid_on BETWEEN %(sold_from)s AND %(sold_to)s AND EXISTS (
+                  SELECT 1 FROM orders_creditmemo cm WHERE cm.invoice_id = i.id
+                  AND cm.credit_date BETWEEN %(start)s AND %(end)s))
+        GROUP BY sc.sales_rep_id""", params))
+    return {rep_id: (*sales.get(rep_id, (0, 0)), claws.get(rep_id, 0), entries.get(rep_id, 0))
+            for rep_id in {*sales, *claws, *entries}}
 
 
 def verify(result: dict, want: dict, reps: list) -> list[str]:
@@ -392,6 +411,10 @@ def verify(result: dict, want: dict, reps: list) -> list[str]:
 
 
 # ---------------------------------------------------------------- main
+
+
+def label(r: dict) -> str:
+    return f"{'March' if r['month'] == MARCH else 'April'}, {r['workers']} worker{'s' if r['workers'] > 1 else ''}"
 
 
 def main() -> int:
@@ -429,31 +452,36 @@ def main() -> int:
     for step, seconds in data["timings"].items():
         print(f"    {step:<46} {seconds:7.1f}s")
     print(f"    database size: {scalar('SELECT pg_size_pretty(pg_database_size(current_database()))')}")
-    want = expected(org)
+    want = {month: expected(org, month) for month in (MARCH, APRIL)}
 
     with tempfile.TemporaryDirectory(prefix="monthly_run-") as logs:
         runs = [run(org, args.reps, n, url, Path(logs), args.timeout) for n in (1, 2)]
+        # The next month, on the second run's March statements: nothing new was sold, so this is what
+        # catch-up costs for one month of history (it reads every invoice paid up to the period's end).
+        runs.append(run(org, args.reps, 2, url, Path(logs), args.timeout, month=APRIL))
     failures = []
     for r in runs:
-        failures += [f"({r['workers']} worker(s)) {f}" for f in verify(r["result"], want, reps)]
+        failures += [f"({label(r)}) {f}" for f in verify(r["result"], want[r["month"]], reps)]
     if runs[0]["result"] != runs[1]["result"]:
         failures.append("the two runs' statements differ")
 
-    statement_lines = sum(n + claws for n, _, claws, _ in want.values())
+    def statement_lines(month) -> int:
+        return sum(n + claws for n, _, claws, _ in want[month].values())
+
     one, two = runs[0]["wall"], runs[1]["wall"]
     print()
     print(f"Monthly statement run, {args.reps} reps × {args.lines_per_rep:,} paid invoice lines "
-          f"({n_lines:,} lines; {statement_lines:,} statement lines with the split shares and clawbacks), "
+          f"({n_lines:,} lines; {statement_lines(MARCH):,} statement lines with the split shares and clawbacks), "
           f"on real Celery workers (PostgreSQL, Redis broker)")
     print(f"machine: {statements.machine()}")
     print(f"loadavg (1, 5, 15 min) at start {load_at_start}")
-    print(f"{'workers':<9} {'wall':>9} {'lines/s':>10} {'all started':>12} {'tasks per worker':>18} "
+    print(f"{'run':<22} {'wall':>9} {'lines/s':>10} {'all started':>12} {'tasks per worker':>18} "
           f"{'mean task':>10} {'peak RSS/worker':>16} {'waiting on a lock':>18}  loadavg before → after")
     for r in runs:
         tasks = [t for ts in r["tasks"] for t in ts]
         sampler = r["sampler"]
         waiting = (f"{sampler.waiting / sampler.active:.0%} of samples" if sampler.active else "-")
-        print(f"{r['workers']:<9} {r['wall']:>8.1f}s {statement_lines / r['wall']:>10,.0f} "
+        print(f"{label(r):<22} {r['wall']:>8.1f}s {statement_lines(r['month']) / r['wall']:>10,.0f} "
               f"{r['started'] or 0:>11.1f}s {'/'.join(str(len(ts)) for ts in r['tasks']):>18} "
               f"{(sum(tasks) / len(tasks) if tasks else 0):>9.2f}s "
               f"{'/'.join(statements.mb(kb) for kb in r['peaks_kb']):>16} {waiting:>18}  "
@@ -466,11 +494,15 @@ def main() -> int:
     print(f"verification: {'OK' if not failures else 'FAILED'} — one Draft statement per rep, Total = LinesTotal = "
           "Σ line commissions = Σ entry commissions, each entry = Σ its lines, per rep the sales lines, their "
           "credited amounts, clawbacks and entries the seed implies, and both runs' statements equal")
+    april = runs[2]
+    print(f"{'April (nothing new sold)':<28} {april['wall']:.1f}s with two workers for "
+          f"{statement_lines(APRIL):,} statement lines (returns): each month of history adds about this much to "
+          "every later run (catch-up re-reads every invoice paid up to the period's end)")
     for failure in failures[:20]:
         print(f"  FAILED: {failure}")
     for r in runs:
         if r["failed"]:
-            print(f"{len(r['failed'])} failed generation attempt(s) with {r['workers']} worker(s) (retried by the "
+            print(f"{len(r['failed'])} failed generation attempt(s) in {label(r)} (retried by the "
                   f"task), the first: {r['failed'][0][0]}: {' '.join(r['failed'][0][1].split())[:400]}")
     print(f"(whole run {time.perf_counter() - started:.0f}s)")
 
