@@ -170,16 +170,27 @@ def _storage(multiplier) -> tuple:
 
 
 def _candidate_invoices(statement: CommissionStatement, window: Window) -> list:
-    paid_in_window = Payment.objects.filter(window.q("paid_on"), invoice_id=OuterRef("pk"))
-    return list(
-        Invoice.objects.filter(
-            organization_id=statement.organization_id, currency_code=statement.currency_code,
-            order__sales_credits__sales_rep_id=statement.sales_rep_id,
-        )
-        .filter(Exists(paid_in_window))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    """The rep's invoices in the statement's currency with a payment dated in the window. With
+    catch-up (a window with no start) that would be every invoice the rep ever had, so only those
+    with something left to earn: a line neither earned whole by the rep nor earned by it for some
+    payment dated by the window's end. (Pass 1 decides what each line earns; this only leaves out
+    invoices it would find nothing on.)"""
+    rep_id = statement.sales_rep_id
+    invoices = Invoice.objects.filter(organization_id=statement.organization_id,
+                                      currency_code=statement.currency_code,
+                                      order__sales_credits__sales_rep_id=rep_id)
+    if window.start is not None:
+        invoices = invoices.filter(Exists(Payment.objects.filter(window.q("paid_on"), invoice_id=OuterRef("pk"))))
+    else:
+        earned = StatementLine.objects.filter(invoice_line_id=OuterRef("pk"), sales_rep_id=rep_id, live=True)
+        share_earned = StatementLine.objects.filter(invoice_line_id=OuterRef(OuterRef("pk")), payment_id=OuterRef("pk"),
+                                                    sales_rep_id=rep_id, live=True)
+        unearned_payment = Payment.objects.filter(invoice_id=OuterRef("invoice_id"), paid_on__lte=window.end).exclude(
+            Exists(share_earned))
+        open_line = InvoiceLine.objects.filter(invoice_id=OuterRef("pk")).exclude(
+            Exists(earned.filter(payment__isnull=True))).filter(Exists(unearned_payment))
+        invoices = invoices.filter(Exists(open_line))
+    return list(invoices.order_by("pk").values_list("pk", flat=True))
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
