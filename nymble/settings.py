@@ -252,6 +252,8 @@ WEBHOOK_EAGER_TIMEOUT_SECONDS = 2  # without a broker the request that emitted t
 # The waits before the 2nd … 8th attempt, in seconds (Standard Webhooks' schedule): 8 attempts in all.
 WEBHOOK_RETRY_SCHEDULE = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600]
 WEBHOOK_DEACTIVATE_AFTER = timedelta(days=3)  # of failures without a success
+# Certificates of endpoints are checked against the system's CAs, or this file's (a private CA).
+WEBHOOK_CA_FILE = env("WEBHOOK_CA_FILE", default="")
 
 LOGGING = {
     "version": 1,

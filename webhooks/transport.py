@@ -1,6 +1,7 @@
 """One POST of a delivery, to an address the guard checked (httpx, with connect and read timeouts)."""
 from __future__ import annotations
 
+import ssl
 from urllib.parse import urlsplit
 
 import httpx
@@ -27,8 +28,9 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tupl
     extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
     headers = {**headers, "Host": parts.netloc, "Content-Type": "application/json", "User-Agent": USER_AGENT}
     limits = httpx.Timeout(timeout, connect=min(timeout, settings.WEBHOOK_CONNECT_TIMEOUT_SECONDS))
+    verify = ssl.create_default_context(cafile=settings.WEBHOOK_CA_FILE) if settings.WEBHOOK_CA_FILE else True
     error = ""
-    with httpx.Client(timeout=limits, follow_redirects=False, trust_env=False) as client:
+    with httpx.Client(timeout=limits, verify=verify, follow_redirects=False, trust_env=False) as client:
         for address in addresses:
             literal = f"[{address}]" if address.version == 6 else str(address)
             pinned = parts._replace(netloc=f"{literal}:{port}").geturl()

@@ -76,3 +76,23 @@ def webhook_settings(settings):
     settings.WEBHOOK_EAGER_TIMEOUT_SECONDS = 2
     settings.WEBHOOK_DEACTIVATE_AFTER = datetime.timedelta(days=3)
     return settings
+
+
+@pytest.fixture
+def tls_receiver(receiver, tmp_path, settings):
+    """The receiver behind TLS, with a certificate for `localhost` from a CA of the test's own."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs openssl to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                   check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    receiver.server.socket = context.wrap_socket(receiver.server.socket, server_side=True)
+    settings.WEBHOOK_CA_FILE = str(cert)
+    return receiver

@@ -320,3 +320,23 @@ def test_a_claimed_attempt_is_not_sent_twice(tenant, receiver, after_commit):
     assert services.delivery_attempt(delivery.pk) is not None
     assert services.delivery_attempt(delivery.pk) is None  # delivered: nothing is due
     assert len(receiver.requests) == 2
+
+
+def test_https_goes_to_the_checked_address_and_verifies_the_certificate_against_the_name(
+        tenant, tls_receiver, after_commit, settings):
+    settings.WEBHOOK_ALLOWED_HOSTS = ["localhost"]  # it resolves to loopback
+    port = tls_receiver.server.server_address[1]
+    hook = register(tenant, f"https://localhost:{port}/hooks", ["customer.deactivated", "customer.activated"])
+    deactivate(tenant, after_commit)
+    assert WebhookDelivery.objects.get().status == DeliveryStatus.DELIVERED
+    request = tls_receiver.requests[0]
+    assert request["headers"]["Host"] == f"localhost:{port}"
+    Webhook(hook["Secret"]).verify(request["body"], request["headers"])
+    # a name the certificate does not carry is refused by TLS, though it reaches the same address
+    settings.WEBHOOK_ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+    WebhookEndpoint.objects.update(url=f"https://127.0.0.1:{port}/hooks")
+    with after_commit():
+        tenant.admin_api.post(f"/api/customers/{tenant.customer.customer_number}/activate")
+    failed = WebhookDelivery.objects.get(event_type="customer.activated")
+    assert failed.status == DeliveryStatus.PENDING and "certificate" in failed.error.lower()
+    assert len(tls_receiver.requests) == 1
