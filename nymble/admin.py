@@ -6,6 +6,7 @@ from django_celery_beat import admin as beat_admin  # registered first, so it ca
 
 from nymble import logins, services
 from nymble.admin_base import ScopedAdmin, ScopedInline
+from nymble.admin_display import day
 from nymble.models import ApiClient, CustomerAttributeDefinition, Membership, Organization, PriceTier, User
 from nymble.ratelimit import client_address
 
@@ -120,7 +121,7 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(ScopedAdmin):
-    list_display = ("user", "organization", "role", "is_active", "pending", "invited_at", "created_at")
+    list_display = ("user", "organization", "role", "is_active", "pending", "invited_on", "created_on")
     list_filter = ("role", "is_active", "pending")
     search_fields = ("user__email",)
     readonly_fields = ("user", "organization", "role", "token_version", "pending", "invited_at", "created_at")
@@ -128,6 +129,19 @@ class MembershipAdmin(ScopedAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def get_list_display(self, request):
+        """Staff see their own organization's logins: its column would only take room from the others."""
+        display = super().get_list_display(request)
+        return display if request.user.is_superuser else tuple(name for name in display if name != "organization")
+
+    @admin.display(description="invited", ordering="invited_at")
+    def invited_on(self, membership):
+        return day(membership.invited_at)
+
+    @admin.display(description="created", ordering="created_at")
+    def created_on(self, membership):
+        return day(membership.created_at)
 
     @admin.action(description="Revoke every token of the selected logins")
     def revoke_tokens(self, request, queryset):
