@@ -92,15 +92,16 @@ class StatementLines:
         self.staged = bool(schedule.thresholds) and connection.vendor == "postgresql"
         self.staging = f"staged_lines_{uuid.uuid4().hex}" if self.staged else None
         self.to_staging = False  # while pass 1 writes a staged statement's sales lines
-        self.entries: dict[object, StatementEntry] = {
-            e.invoice_id: e for e in StatementEntry.objects.filter(statement=statement)
-        }
+        # Invoice → its entry: the entry's id once written (a million model instances would not fit
+        # the memory aim), the unsaved entry until then.
+        self.entries: dict[object, StatementEntry | int] = dict(
+            StatementEntry.objects.filter(statement=statement).values_list("invoice_id", "pk"))
         self.new_entries: list[StatementEntry] = []
         self.rows: list[tuple] = []
         # As COPY's text reads them: dumped once, not once per line.
         self.prefix = (str(statement.pk), str(statement.sales_rep_id), True)
 
-    def entry_for(self, invoice_id, invoice_number: str, customer_number: str) -> StatementEntry:
+    def entry_for(self, invoice_id, invoice_number: str, customer_number: str) -> StatementEntry | int:
         entry = self.entries.get(invoice_id)
         if entry is None:
             entry = self.entries[invoice_id] = StatementEntry(
@@ -110,7 +111,7 @@ class StatementLines:
             self.new_entries.append(entry)
         return entry
 
-    def add(self, entry: StatementEntry, earning: tuple, staged: tuple = ()) -> None:
+    def add(self, entry: StatementEntry | int, earning: tuple, staged: tuple = ()) -> None:
         """One line: `earning` holds the EARNING columns; `staged` the staging's extra ones, for a
         sales line while the lines are staged."""
         self.rows.append((entry, earning, staged))
@@ -126,14 +127,20 @@ class StatementLines:
     def flush(self) -> None:
         if self.new_entries:
             StatementEntry.objects.bulk_create(self.new_entries, batch_size=BATCH)
+            for entry in self.new_entries:
+                self.entries[entry.invoice_id] = entry.pk
             self.new_entries = []
         if not self.rows:
             return
         prefix = self.prefix
+
+        def pk(entry):
+            return entry if type(entry) is int else entry.pk
+
         if self.to_staging:
-            _copy(self.staging, STAGED_COLUMNS, [(entry.pk, *earning, *staged) for entry, earning, staged in self.rows])
+            _copy(self.staging, STAGED_COLUMNS, [(pk(entry), *earning, *staged) for entry, earning, staged in self.rows])
         else:
-            rows = [(*prefix, *earning) if entry is None else (*prefix, entry.pk, *earning)
+            rows = [(*prefix, *earning) if entry is None else (*prefix, pk(entry), *earning)
                     for entry, earning, _ in self.rows]
             _copy(StatementLine._meta.db_table, LINE_COLUMNS, rows)
         self.rows = []
