@@ -318,6 +318,9 @@ def run(org, n_reps: int, n_workers: int, url: str, log_dir: Path, timeout: floa
     return {"workers": n_workers, "wall": wall, "started": started_s, "load_before": load_before,
             "load_after": load_after, "tasks": [worker.tasks() for worker in workers], "peaks_kb": peaks,
             "sampler": sampler, "by_status": by_status, "result": results(org, period_start), "month": month,
+            "disk": scalar("SELECT pg_total_relation_size('commissions_statementline') "
+                           "+ pg_total_relation_size('commissions_statemententry')"),
+            "disk_lines": scalar("SELECT count(*) FROM commissions_statementline"),
             "failed": list(StatementEvent.objects.filter(statement__in=statements_of(org, period_start), type=EventType.FAILED)
                            .order_by("at").values_list("statement__sales_rep__rep_number", "note"))}
 
@@ -494,6 +497,8 @@ def main() -> int:
     print(f"verification: {'OK' if not failures else 'FAILED'} — one Draft statement per rep, Total = LinesTotal = "
           "Σ line commissions = Σ entry commissions, each entry = Σ its lines, per rep the sales lines, their "
           "credited amounts, clawbacks and entries the seed implies, and both runs' statements equal")
+    print(f"{'statement lines and entries on disk':<28} {runs[1]['disk'] / 2**20:,.0f} MB after the second run "
+          f"({runs[1]['disk'] / runs[1]['disk_lines']:,.0f} bytes per statement line, indexes and entries included)")
     april = runs[2]
     print(f"{'April (nothing new sold)':<28} {april['wall']:.1f}s with two workers for "
           f"{statement_lines(APRIL):,} statement lines (returns): each month of history adds about this much to "
