@@ -213,8 +213,9 @@ class Worker:
 
 
 class LockSampler(threading.Thread):
-    """Samples pg_stat_activity: generations running, and those waiting on a lock (on their own
-    connection, every POLL_S)."""
+    """Samples pg_stat_activity (on its own connection, every POLL_S): the generations' queries
+    running, and those waiting on a lock; and where the connections of open transactions are —
+    PostgreSQL running, waiting (by wait event type), or idle in transaction (the worker's Python)."""
 
     def __init__(self, url: str):
         super().__init__(daemon=True)
@@ -223,6 +224,7 @@ class LockSampler(threading.Thread):
         self.active = 0
         self.waiting = 0
         self.waits: dict[str, int] = {}
+        self.split: dict[str, int] = {}
 
     def run(self) -> None:
         import psycopg
@@ -230,13 +232,18 @@ class LockSampler(threading.Thread):
         with psycopg.connect(self.url, autocommit=True) as conn:
             while not self.stopped.wait(POLL_S):
                 rows = conn.execute("""
-                    SELECT wait_event_type, wait_event, left(regexp_replace(query, '\\s+', ' ', 'g'), 90)
+                    SELECT state, wait_event_type, wait_event, left(regexp_replace(query, '\\s+', ' ', 'g'), 90)
                     FROM pg_stat_activity
-                    WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'
-                      AND backend_type = 'client backend'""").fetchall()
+                    WHERE datname = current_database() AND pid <> pg_backend_pid()
+                      AND state IN ('active', 'idle in transaction') AND backend_type = 'client backend'""").fetchall()
                 self.samples += 1
-                self.active += len(rows)
-                for kind, event, query in rows:
+                for state, kind, event, query in rows:
+                    where = ("Python (idle in transaction)" if state != "active" else
+                             f"waiting: {kind}" if kind else "PostgreSQL running")
+                    self.split[where] = self.split.get(where, 0) + 1
+                    if state != "active":
+                        continue
+                    self.active += 1
                     if kind == "Lock":
                         self.waiting += 1
                         key = f"{event} in {query}…"
@@ -261,6 +268,12 @@ def reset(org, period_start) -> None:
     sql(f"DELETE FROM commissions_commissionstatement WHERE id IN ({ids})", params)
     sql("VACUUM ANALYZE commissions_commissionstatement, " + ", ".join(STATEMENT_TABLES))
     sql("CHECKPOINT")
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """(idle, total) jiffies of the whole machine, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return values[3] + values[4], sum(values[:8])
 
 
 def pending(broker) -> int:
@@ -288,6 +301,7 @@ def run(org, n_reps: int, n_workers: int, url: str, log_dir: Path, timeout: floa
         load_before = statements.loadavg()
         sampler = LockSampler(url)
         sampler.start()
+        ticks = cpu_ticks()
         t0 = time.perf_counter()
         generate_monthly_statements.delay(today, organization_id=str(org.pk))
         started_s = None
@@ -308,6 +322,7 @@ def run(org, n_reps: int, n_workers: int, url: str, log_dir: Path, timeout: floa
                 if worker.process.poll() is not None:
                     raise SystemExit(f"worker {worker.name} exited:\n{worker.text()[-3000:]}")
         wall = time.perf_counter() - t0
+        idle, total = (after - before for after, before in zip(cpu_ticks(), ticks))
         sampler.stopped.set()
         sampler.join()
         load_after = statements.loadavg()
@@ -315,7 +330,7 @@ def run(org, n_reps: int, n_workers: int, url: str, log_dir: Path, timeout: floa
     finally:
         for worker in workers:
             worker.stop()
-    return {"workers": n_workers, "wall": wall, "started": started_s, "load_before": load_before,
+    return {"workers": n_workers, "wall": wall, "cpu_busy": 1 - idle / total if total else 0.0, "started": started_s, "load_before": load_before,
             "load_after": load_after, "tasks": [worker.tasks() for worker in workers], "peaks_kb": peaks,
             "sampler": sampler, "by_status": by_status, "result": results(org, period_start), "month": month,
             "disk": scalar("SELECT pg_total_relation_size('commissions_statementline') "
@@ -491,6 +506,10 @@ def main() -> int:
               f"{r['load_before']} → {r['load_after']}")
         for what, n in sorted(sampler.waits.items(), key=lambda kv: -kv[1])[:3]:
             print(f"          {n:>5} samples waiting: {what}")
+        in_transaction = sum(sampler.split.values())
+        print(f"          machine CPU busy {r['cpu_busy']:.0%} (both cores, all work on them); the open "
+              "transactions' connections: " + ", ".join(
+                  f"{where} {n / in_transaction:.0%}" for where, n in sorted(sampler.split.items(), key=lambda kv: -kv[1])))
     ratio = two / one
     print(f"{'two workers / one':<28} {ratio:.2f}×  ({one / two:.2f}× faster)   "
           f"{'aim met' if two < one else 'aim missed'} (two workers finish sooner than one)")
