@@ -21,8 +21,10 @@ REDIS_URL), calls `commissions.tasks.generate_monthly_statements.delay("2025-04-
 organization_id=…)` — March with catch-up, one `generate_statement` task per rep — and waits until
 every rep's statement is Draft or Failed. It prints each wall time (from the call to the last
 statement done), statement lines per second, the tasks each worker ran, the worker processes'
-peak RSS, how often a generation was waiting on a lock (pg_stat_activity sampled), the load
-average before and after, and the ratio of the two times. Between the runs it deletes the March
+peak RSS, how often a generation was waiting on a lock (pg_stat_activity sampled), how busy the
+machine's CPU was and where the open transactions' connections spent the run (PostgreSQL running,
+waiting, or idle while the worker's Python works), the load average before and after, and the
+ratio of the two times. Between the runs it deletes the March
 statements (lines, entries, events) and vacuums the statement tables, so both runs do the same
 work on the same tables. A Failed statement counts as done only once nothing is queued or
 reserved on the broker (the task retries a failed generation). Then, on the second run's March
