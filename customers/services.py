@@ -278,7 +278,7 @@ def customer_set_active(*, customer: Customer, active: bool) -> Customer:
 def portal_login_create(*, contact: Contact, password: str | None) -> Contact:
     """Gives a contact a portal login with its email. An email that already has a login keeps
     its password, and the membership waits for its person to accept the invitation mailed."""
-    contact = Contact.objects.select_for_update().select_related("customer__organization").get(pk=contact.pk)
+    contact = Contact.objects.select_for_update(of=("self",)).select_related("customer__organization").get(pk=contact.pk)
     if contact.portal_membership_id:
         raise Conflict(errors={"ContactId": ["This contact has a portal login already."]})
     if not contact.email:

@@ -385,7 +385,7 @@ def due_date_for(invoice_date: datetime.date, terms: str) -> datetime.date:
 @transaction.atomic
 def invoice_create(*, order: Order, invoice_date: datetime.date | None = None) -> Invoice:
     """Invoices the whole order, once."""
-    order = Order.objects.select_for_update().select_related("organization").get(pk=order.pk)
+    order = Order.objects.select_for_update(of=("self",)).select_related("organization").get(pk=order.pk)
     if order.status == OrderStatus.CANCELLED:
         raise Conflict("A cancelled order cannot be invoiced.")
     if Invoice.objects.filter(order=order).exists():
@@ -413,7 +413,7 @@ def payment_record(*, invoice: Invoice, amount: Decimal, paid_at: datetime.datet
                    reference: str = "", actor_label: str) -> Invoice:
     """A partial payment makes the invoice PartiallyPaid; the one that completes it makes it Paid
     with that payment's time as PaidAt. Overpaying is refused."""
-    invoice = Invoice.objects.select_for_update().select_related("organization").get(pk=invoice.pk)
+    invoice = Invoice.objects.select_for_update(of=("self",)).select_related("organization").get(pk=invoice.pk)
     before = audit_snapshot(invoice, ("payments",))
     if invoice.status not in (InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID):
         raise Conflict(f"A {invoice.status} invoice takes no payment.")

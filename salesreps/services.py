@@ -63,7 +63,7 @@ def sales_rep_create(
 def sales_rep_update(*, rep: OrganizationSalesRep, **changes) -> OrganizationSalesRep:
     """Changes name, phone, roles or RepNumber. `Active` goes through (de)activate; a password
     only for a login that belongs to this organization alone."""
-    rep = OrganizationSalesRep.objects.select_for_update().select_related("sales_rep__user").get(pk=rep.pk)
+    rep = OrganizationSalesRep.objects.select_for_update(of=("self",)).select_related("sales_rep__user").get(pk=rep.pk)
     before = audit_snapshot(rep)
     password = changes.pop("password", None)
     email = changes.pop("email", None)

@@ -49,7 +49,7 @@ def schedule_ensure(*, organization: Organization) -> StatementSchedule:
 
 @transaction.atomic
 def schedule_update(*, schedule: StatementSchedule, enabled: bool, day_of_month: int, hour: int) -> StatementSchedule:
-    schedule = StatementSchedule.objects.select_for_update().select_related("organization").get(pk=schedule.pk)
+    schedule = StatementSchedule.objects.select_for_update(of=("self",)).select_related("organization").get(pk=schedule.pk)
     before = audit_snapshot(schedule)
     schedule.enabled, schedule.day_of_month, schedule.hour = enabled, day_of_month, hour
     schedule.full_clean(exclude=["organization", "periodic_task"])

@@ -199,6 +199,44 @@ def test_two_reps_generating_at_once_over_shared_split_invoices_both_get_their_l
                 assert sum(amounts) == line.line_total, (invoice.invoice_number, line.sku, list(amounts))
 
 
+def test_a_generation_holding_its_transaction_open_does_not_hold_up_another_reps_over_the_same_invoices(
+        tenant, postgres_only):
+    """Generations lock the invoices they read FOR SHARE, and nothing else of theirs (not the customers
+    the read joins): the other rep's generation over the same split invoices and customers finishes
+    while the first is still open. Two exclusive locks there made them queue, and deadlock when two
+    runs took overlapping invoices in different orders."""
+    from django.db import transaction
+
+    shop(tenant.org)
+    rep, other = tenant.rep, tenant.other_rep
+    for who in (rep, other):
+        plans.plan_create(organization=tenant.org, sales_rep=who, name=who.rep_number, active=True,
+                          default_rate=Decimal("0.10"))
+    for n in range(4):
+        sell(tenant, admin_principal(tenant), items=[("GAD-1", 1 + n, "100.00")], credits=[(rep, "0.5"), (other, "0.5")],
+             payments=[(None, datetime.datetime(2026, 3, 10 + n, 18, tzinfo=UTC))],
+             customer=tenant.customer if n % 2 else tenant.other_customer)
+    first_open, second_done = threading.Event(), threading.Event()
+
+    def first():
+        with transaction.atomic():
+            made = generating(rep, MARCH)()
+            first_open.set()
+            second_done.wait(10)
+            return made, second_done.is_set()
+
+    def second():
+        first_open.wait(10)
+        made = generating(other, MARCH)()
+        second_done.set()
+        return made
+
+    (mine, finished_meanwhile), theirs = race([first, second])
+    assert finished_meanwhile, "the second generation waited for the first one's transaction"
+    assert mine.lines.count() == theirs.lines.count() == 4
+    assert_no_earning_twice()
+
+
 # ---------------------------------------------------------------- one rep, overlapping periods
 
 

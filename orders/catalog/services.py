@@ -180,7 +180,7 @@ def product_create(*, organization: Organization, prices: list[dict] | None = No
 @transaction.atomic
 def product_update(*, product: Product, prices: list[dict] | None = None, **changes) -> Product:
     """Sets the given fields; a given `prices` list replaces the stored prices."""
-    product = Product.objects.select_for_update().select_related("organization").get(pk=product.pk)
+    product = Product.objects.select_for_update(of=("self",)).select_related("organization").get(pk=product.pk)
     before = audit_snapshot(product, ("prices",))
     changes = _fields_validated(changes)
     rows = None
