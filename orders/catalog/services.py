@@ -35,6 +35,7 @@ from nymble.models import Organization, PriceTier
 from nymble.scoping import Principal, principal_of
 from orders.models import Product, ProductPrice
 from orders.catalog.pricing import Breaks, price_at
+from orders.catalog.selectors import catalog_changed
 
 # Quantities are stored in a 32-bit integer column on every database.
 MAX_QUANTITY = 2_147_483_647
@@ -174,6 +175,7 @@ def product_create(*, organization: Organization, prices: list[dict] | None = No
     _save(product)
     _replace_prices(product, rows)
     audit_record(product, "created", children=("prices",))
+    catalog_changed(organization.pk)  # the cached list counts (orders.catalog.selectors)
     return product
 
 
@@ -196,6 +198,7 @@ def product_update(*, product: Product, prices: list[dict] | None = None, **chan
     if rows is not None:
         _replace_prices(product, rows)
     audit_record(product, "updated", before=before)
+    catalog_changed(product.organization_id)
     return product
 
 
@@ -227,6 +230,8 @@ def products_set_active(*, products: QuerySet, active: bool) -> int:
     Product.objects.filter(pk__in=[product.pk for product in changing]).update(active=active, updated_at=timezone.now())
     for product in changing:
         audit_record(product, "activated" if active else "deactivated", changes={"active": [not active, active]})
+    for organization_id in {product.organization_id for product in changing}:  # a superuser's may span several
+        catalog_changed(organization_id)
     return len(changing)
 
 

@@ -13,6 +13,7 @@ from nymble.api.pagination import query_param
 from nymble.api.permissions import ADMIN, EVERY_ROLE
 from nymble.api.views import ScopedViewSet
 from orders.catalog import services as catalog
+from orders.catalog.selectors import CountedQuerySet, catalog_count
 from orders.catalog.serializers import ProductSerializer
 from orders.models import Product
 
@@ -75,6 +76,13 @@ class ProductViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
             context["organization_id"] = self.principal.organization_id
             context["price_view"] = self.price_view
         return context
+
+    def paginate_queryset(self, queryset):
+        """The page with `TotalRecords` from the count cache (orders.catalog.selectors)."""
+        if self.paginator is None or self.principal is None:
+            return super().paginate_queryset(queryset)
+        count = catalog_count(queryset, organization_id=self.principal.organization_id)
+        return super().paginate_queryset(CountedQuerySet(queryset, count))
 
     def _respond(self, product, code=status.HTTP_200_OK):
         return Response(self.get_serializer(self.get_queryset().get(pk=product.pk)).data, status=code)

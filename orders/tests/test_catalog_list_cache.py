@@ -1,0 +1,200 @@
+"""The product list's cached `TotalRecords` (orders.catalog.selectors): counted once per query and
+catalog generation, and right straight after every kind of catalog write, through every door."""
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from customers.tests.test_import import confirm, csv_file
+from orders.catalog import selectors
+from orders.catalog.services import products_set_active
+from orders.models import Product, ProductPrice
+from orders.tests.factories import ProductFactory, price
+
+pytestmark = pytest.mark.django_db
+
+LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
+
+
+@pytest.fixture(autouse=True)
+def count_cache(settings, monkeypatch):
+    """The counts cached whatever the run's cache: Redis when REDIS_URL is set, else a local memory
+    cache let in for the test (the database cache is never used for counts)."""
+    if not selectors.counts_cached():
+        settings.CACHES = {"default": {"BACKEND": LOCMEM}}
+        monkeypatch.setattr(selectors, "CACHING_BACKENDS", (*selectors.CACHING_BACKENDS, LOCMEM))
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def shelf(tenant):
+    """The portal user (CUST-0042) buys at Wholesale in USD: it sees A, B and C (not R, Retail only)."""
+    org = tenant.org
+    ProductFactory(organization=org, sku="A-1", name="Anvil", category="Tools", prices=[price("Wholesale", "5.00")])
+    ProductFactory(organization=org, sku="B-1", name="Bolt", category="Parts",
+                   prices=[price("Wholesale", "1.00"), price("Retail", "1.50")])
+    ProductFactory(organization=org, sku="C-1", name="Clamp", category="Tools", prices=[price("Wholesale", "3.00")])
+    ProductFactory(organization=org, sku="R-1", name="Rake", category="Tools", prices=[price("Retail", "9.00")])
+    return org
+
+
+def total(api, **params) -> int:
+    response = api.get("/api/products", params)
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    return body["TotalRecords"]
+
+
+def count_queries(api, **params) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("/api/products", params).status_code == 200
+    return sum(1 for q in queries.captured_queries if q["sql"].upper().startswith("SELECT COUNT(*)"))
+
+
+# --- cached ---------------------------------------------------------------------------------
+
+
+def test_a_repeated_list_is_not_counted_again(tenant, shelf):
+    api = tenant.portal_api
+    assert count_queries(api) == 1
+    assert count_queries(api) == 0
+    assert count_queries(api, PageSize=5, PageNumber=2, sortOn="Name") == 0  # page and order do not count
+    assert total(api, PageSize=1) == 3
+
+
+def test_each_caller_filter_and_search_has_its_own_count(tenant, shelf):
+    portal, rep, admin = tenant.portal_api, tenant.rep_api, tenant.admin_api
+    for _ in range(2):  # counted, then from the cache
+        assert total(portal) == 3
+        assert total(portal, category="tools") == 2
+        assert total(portal, search="bolt") == 1
+        assert total(portal, search="rake") == 0
+        assert total(rep) == 4
+        assert total(rep, customerNumber="CUST-0042") == 3
+        assert total(admin, priceTier="Retail") == 4
+        assert total(admin, active="false") == 0
+
+
+def test_another_organizations_catalog_is_counted_apart(tenant, other_tenant, shelf):
+    ProductFactory(organization=other_tenant.org, sku="A-1", prices=[price("Wholesale", "5.00")])
+    assert total(tenant.portal_api) == 3
+    assert total(other_tenant.portal_api) == 1
+    tenant.admin_api.patch("/api/products/A-1", {"Active": False}, format="json")
+    assert total(other_tenant.portal_api) == 1
+    assert total(tenant.portal_api) == 2
+
+
+# --- right after every write ----------------------------------------------------------------
+
+
+def test_a_created_product_is_counted_at_once(tenant, shelf):
+    portal, admin = tenant.portal_api, tenant.admin_api
+    assert (total(portal), total(admin), total(portal, search="drill")) == (3, 4, 0)
+    body = {"Sku": "D-1", "Name": "Drill", "Prices": [{"PriceTier": "Wholesale", "Price": "40.00"}]}
+    assert admin.post("/api/products", body, format="json").status_code == 201
+    assert (total(portal), total(admin), total(portal, search="drill")) == (4, 5, 1)
+    assert admin.put("/api/products", {"Sku": "E-1", "Name": "Epoxy"}, format="json").status_code == 201
+    assert (total(portal), total(admin)) == (4, 6)  # no Wholesale price: not the portal's
+
+
+def test_a_deactivated_product_leaves_the_count_at_once(tenant, shelf):
+    portal, rep = tenant.portal_api, tenant.rep_api
+    assert (total(portal), total(rep)) == (3, 4)
+    assert tenant.admin_api.patch("/api/products/A-1", {"Active": False}, format="json").status_code == 200
+    assert (total(portal), total(rep), total(tenant.admin_api, active="false")) == (2, 3, 1)
+    products_set_active(products=Product.objects.filter(sku="A-1"), active=True)  # the admin's action
+    assert (total(portal), total(rep)) == (3, 4)
+
+
+def test_the_admins_actions_update_the_count(tenant, shelf, staff_client):
+    portal = tenant.portal_api
+    assert total(portal) == 3
+    selected = list(Product.objects.filter(sku__in=["A-1", "B-1"]).values_list("pk", flat=True))
+    staff_client.post("/admin/orders/product/", {"action": "deactivate", "_selected_action": selected})
+    assert total(portal) == 1
+    staff_client.post("/admin/orders/product/", {"action": "activate", "_selected_action": selected})
+    assert total(portal) == 3
+
+
+def test_prices_replaced_or_kept_move_the_portal_count(tenant, shelf):
+    portal, admin = tenant.portal_api, tenant.admin_api
+    assert total(portal) == 3
+    admin.patch("/api/products/A-1", {"Prices": [{"PriceTier": "Retail", "Price": "6.00"}]}, format="json")
+    assert total(portal) == 2
+    admin.put("/api/products", {"Sku": "R-1", "Name": "Rake",
+                                "Prices": [{"PriceTier": "Wholesale", "Price": "8.00"}]}, format="json")
+    assert total(portal) == 3
+    admin.patch("/api/products/C-1", {"Name": "Big clamp"}, format="json")  # name only: still priced
+    assert (total(portal), total(portal, search="big")) == (3, 1)
+
+
+def test_a_customers_tier_or_currency_change_shows_its_count_at_once(tenant, shelf):
+    portal = tenant.portal_api  # a token issued while the account bought at Wholesale in USD
+    assert total(portal) == 3
+    assert tenant.admin_api.patch("/api/customers/CUST-0042", {"Pricing": "Retail"}, format="json").status_code == 200
+    assert total(portal) == 2  # B-1 and R-1
+    assert total(tenant.rep_api, customerNumber="CUST-0042") == 2
+    tenant.admin_api.patch("/api/customers/CUST-0042", {"CurrencyCode": "EUR"}, format="json")
+    assert total(portal) == 0
+    tenant.admin_api.patch("/api/customers/CUST-0042", {"Pricing": "Wholesale", "CurrencyCode": "USD"}, format="json")
+    assert total(portal) == 3
+
+
+def test_an_import_is_counted_at_once(tenant, shelf, staff_client):
+    portal = tenant.portal_api
+    assert total(portal) == 3
+    headers = ["Sku", "Name", "Active", "Price1.Tier", "Price1.Price"]
+    rows = [["N-1", "Nail", "TRUE", "Wholesale", "0.10"], ["A-1", "Anvil", "FALSE", "Wholesale", "5.00"],
+            ["R-1", "Rake", "TRUE", "Wholesale", "9.00"]]
+    preview = staff_client.post("/admin/orders/product/import/", {"import_file": csv_file(rows, headers=headers),
+                                                                  "format": "0"})
+    assert preview.status_code == 200
+    assert total(portal) == 3  # a preview writes nothing
+    assert confirm(staff_client, preview).status_code == 302
+    assert Product.objects.get(sku="N-1").active and not Product.objects.get(sku="A-1").active
+    assert total(portal) == 4  # B, C, N, R
+
+
+# --- the generation -------------------------------------------------------------------------
+
+
+def portal_queryset(tenant):
+    return Product.objects.filter(organization=tenant.org, active=True,
+                                  prices__price_tier__code="Wholesale").distinct()
+
+
+def test_a_count_taken_before_the_write_committed_is_dropped_at_commit(tenant, shelf, django_capture_on_commit_callbacks):
+    """A reader counting between the write's first bump and its commit stores a count under the
+    first token; the bump after commit makes it stale."""
+    queryset = portal_queryset(tenant)
+    with django_capture_on_commit_callbacks() as callbacks:
+        selectors.catalog_changed(tenant.org.pk)
+        assert selectors.catalog_count(queryset, organization_id=tenant.org.pk) == 3  # the data before the commit
+        # What the commit makes visible to other connections: a priced product added behind the cache.
+        product = Product.objects.create(organization=tenant.org, sku="Z-1", name="Zip")
+        ProductPrice.objects.create(product=product, price_tier=shelf.price_tiers.get(code="Wholesale"),
+                                    currency_code="USD", price="1.00")
+        assert selectors.catalog_count(queryset, organization_id=tenant.org.pk) == 3  # cached: not yet committed
+    assert callbacks
+    for callback in callbacks:  # committed
+        callback()
+    assert selectors.catalog_count(queryset, organization_id=tenant.org.pk) == 4
+
+
+def test_a_generation_lost_from_the_cache_never_revives_an_old_count(tenant, shelf):
+    queryset = portal_queryset(tenant)
+    assert selectors.catalog_count(queryset, organization_id=tenant.org.pk) == 3
+    Product.objects.filter(sku="A-1").update(active=False)  # behind the services' back, then evicted:
+    cache.delete(f"catalog:generation:{tenant.org.pk}")
+    assert selectors.catalog_count(queryset, organization_id=tenant.org.pk) == 2
+
+
+def test_without_a_shared_cache_every_list_is_counted(tenant, shelf, monkeypatch):
+    monkeypatch.setattr(selectors, "CACHING_BACKENDS", ())  # as with the database cache (no REDIS_URL)
+    assert not selectors.counts_cached()
+    api = tenant.portal_api
+    assert (count_queries(api), count_queries(api)) == (1, 1)
+    selectors.catalog_changed(tenant.org.pk)  # nothing to do
+    assert total(api) == 3
