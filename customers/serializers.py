@@ -1,7 +1,9 @@
+import orjson
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection
 from rest_framework import serializers
 
-from customers.models import Customer
+from customers.models import Address, Contact, Customer
 from customers.terms import terms_normalized
 from nymble.api.serializers import (
     ApiSerializer,
@@ -97,6 +99,46 @@ def customer_for_output(customer: Customer) -> Customer:
         .prefetch_related(*CUSTOMER_LIST_PREFETCH)
         .get(pk=customer.pk)
     )
+
+
+def _iso(column: str) -> str:
+    """A UTC timestamp as DRF writes one (`isoformat`, `Z` for UTC, microseconds only when not 0)."""
+    return (f"to_char({column} AT TIME ZONE 'UTC', CASE WHEN date_part('microseconds', {column})::int %% 1000000 = 0 "
+            """THEN 'YYYY-MM-DD"T"HH24:MI:SS"Z"' ELSE 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"' END)""")
+
+
+# CustomerSerializer's output, field for field, built by PostgreSQL: a list page is then one query
+# and no model instances (a page of 25 with addresses and contacts cost ~3x the trivial endpoint in
+# the ORM and DRF). `test_customer_list_json` holds the two equal on varied customers.
+CUSTOMERS_JSON = f"""
+SELECT coalesce(json_agg(json_build_object(
+    'CustomerNumber', c.customer_number, 'CompanyName', c.company_name, 'CompanyEmail', c.company_email,
+    'CompanyPhone', c.company_phone, 'CompanyFax', c.company_fax, 'Pricing', t.code, 'Active', c.active,
+    'RepNumber', r.rep_number, 'Terms', c.terms, 'ExternalId', c.external_id, 'CurrencyCode', c.currency_code,
+    'Addresses', (SELECT coalesce(json_agg(json_build_object(
+        'AddressId', a.id, 'Address1', a.address1, 'Address2', a.address2, 'City', a.city,
+        'StateProvince', a.state_province, 'ZipPostalCode', a.zip_postal_code, 'Country', a.country,
+        'AddressType', a.address_type, 'Code', a.code, 'Default', a.is_default) ORDER BY a.position, a.id), '[]')
+        FROM {Address._meta.db_table} a WHERE a.customer_id = c.id),
+    'Contacts', (SELECT coalesce(json_agg(json_build_object(
+        'ContactId', k.id, 'FirstName', k.first_name, 'LastName', k.last_name, 'Email', k.email,
+        'Phone', k.phone, 'ContactType', k.contact_type, 'HasPortalLogin', k.portal_membership_id IS NOT NULL)
+        ORDER BY k.position, k.id), '[]')
+        FROM {Contact._meta.db_table} k WHERE k.customer_id = c.id),
+    'CustomerAttributes', c.attributes, 'CreatedAt', {_iso("c.created_at")}, 'UpdatedAt', {_iso("c.updated_at")}
+) ORDER BY page.n), '[]')::text
+FROM unnest(%s::bigint[]) WITH ORDINALITY AS page (id, n)
+JOIN {Customer._meta.db_table} c ON c.id = page.id
+JOIN {Customer._meta.get_field("price_tier").related_model._meta.db_table} t ON t.id = c.price_tier_id
+LEFT JOIN {Customer._meta.get_field("sales_rep").related_model._meta.db_table} r ON r.id = c.sales_rep_id
+"""
+
+
+def customers_as_json(ids: list[int]) -> orjson.Fragment:
+    """The customers of these ids, in this order, as CustomerSerializer writes a list of them (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(CUSTOMERS_JSON, [list(ids)])
+        return orjson.Fragment(cursor.fetchone()[0])
 
 
 class PortalLoginSerializer(ApiSerializer):

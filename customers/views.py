@@ -1,6 +1,7 @@
 """Customers: thin viewsets over customers.services; scope comes from Customer.objects.visible_to."""
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.exceptions import NotFound
@@ -15,6 +16,7 @@ from customers.serializers import (
     CustomerSerializer,
     PortalLoginSerializer,
     customer_for_output,
+    customers_as_json,
 )
 from nymble.api.filters import BooleanParam
 from nymble.api.permissions import ADMIN, ADMIN_AND_REP, EVERY_ROLE
@@ -64,6 +66,12 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         if self.principal is not None:
             context["organization_id"] = self.principal.organization_id
         return context
+
+    def list(self, request, *args, **kwargs):
+        if connection.vendor != "postgresql":
+            return super().list(request, *args, **kwargs)
+        ids = self.filter_queryset(self.get_queryset()).prefetch_related(None).values_list("pk", flat=True)
+        return self.get_paginated_response(customers_as_json(self.paginate_queryset(ids)))
 
     @staticmethod
     def search_queryset(queryset, term):
