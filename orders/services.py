@@ -280,7 +280,7 @@ def order_place(
         for line in lines:
             line.order = order
         OrderItem.objects.bulk_create(lines)
-        sales_credits_write(order=order, credits=credits)
+        sales_credits_write(order=order, credits=credits, new_order=True)
         audit_record(order, "created", children=("items", "sales_credits"))
         _emit_order(order, "order.created")
     return order, True
@@ -316,9 +316,10 @@ def sales_credits_checked(*, organization: Organization, credits: list[dict]) ->
     return checked
 
 
-def sales_credits_write(*, order: Order, credits: list[tuple]) -> None:
-    """Replaces the order's credits with (rep, share) pairs, in the order given."""
-    SalesCredit.objects.filter(order=order).delete()
+def sales_credits_write(*, order: Order, credits: list[tuple], new_order: bool = False) -> None:
+    """Replaces the order's credits with (rep, share) pairs, in the order given (a new order has none)."""
+    if not new_order:
+        SalesCredit.objects.filter(order=order).delete()
     SalesCredit.objects.bulk_create(
         [SalesCredit(order=order, sales_rep=rep, share=share, position=index) for index, (rep, share) in enumerate(credits)]
     )
