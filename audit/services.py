@@ -85,10 +85,15 @@ def _fields(obj: models.Model, parent: type[models.Model] | None = None) -> dict
     return out
 
 
-def audit_snapshot(obj: models.Model, children: tuple[str, ...] = ()) -> dict:
-    """The record's fields, and each named child list (reverse foreign keys) read afresh."""
+def audit_snapshot(obj: models.Model, children: tuple[str, ...] = (), rows: dict | None = None) -> dict:
+    """The record's fields, and each named child list (reverse foreign keys) read afresh — or, for
+    a child list in `rows`, as given: the rows the caller has just written, in primary-key order,
+    with their related records loaded."""
     snapshot = _fields(obj)
     for name in children:
+        if rows and name in rows:
+            snapshot[name] = [_fields(row, parent=type(obj)) for row in rows[name]]
+            continue
         relation = obj._meta.get_field(name)
         joined = [field.name for field in relation.related_model._meta.concrete_fields
                   if field.is_relation and field.related_model is not type(obj)]
@@ -109,16 +114,17 @@ def changes_between(before: dict, after: dict) -> dict:
 def audit_record(obj: models.Model, action: str, *, before: dict | None = None, children: tuple[str, ...] = (),
                  changes: dict | None = None, actor: str | None = None, organization_id=None,
                  object_type: str | None = None, object_id: str | None = None,
-                 unchanged_too: bool = False) -> AuditEvent | None:
+                 unchanged_too: bool = False, rows: dict | None = None) -> AuditEvent | None:
     """Records `action` on `obj` by the current actor (or `actor`).
 
     Without `changes` they are the difference between `before` (an `audit_snapshot` taken before the
     change; none for a new record) and the record now, with the same child lists. A change against
-    a `before` that changed nothing records nothing. Call it inside the service's transaction."""
+    a `before` that changed nothing records nothing. `rows` gives child lists just written (see
+    `audit_snapshot`). Call it inside the service's transaction."""
     if changes is None:
         if before is not None:
             children = tuple(key for key in before if key not in _fields_names(obj))
-        changes = changes_between(before or {}, audit_snapshot(obj, children))
+        changes = changes_between(before or {}, audit_snapshot(obj, children, rows))
         if before is not None and not changes and not unchanged_too:
             return None
     return AuditEvent.objects.create(

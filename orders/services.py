@@ -47,6 +47,11 @@ from salesreps.models import OrganizationSalesRep
 from webhooks.services import webhook_emit
 
 MAX_ORDER_LINES = 500
+CENT = Decimal("0.01")
+SHARE_PLACES = Decimal("0.0001")
+# What an order's answer shows of a rep besides its own row (its login's email): loaded with the
+# rep, so that a new order is answered from memory (order_place) without reading itself back.
+REP_SHOWN = ("sales_rep__user",)
 FORWARD = [OrderStatus.PENDING, OrderStatus.PROCESSING, OrderStatus.SHIPPED, OrderStatus.COMPLETE]
 
 
@@ -118,7 +123,8 @@ def _customer_snapshot(customer: Customer) -> dict:
 def _rep(organization: Organization, rep_number: str | None, field: str) -> OrganizationSalesRep | None:
     if not rep_number:
         return None
-    rep = OrganizationSalesRep.objects.filter(organization=organization, rep_number=rep_number).first()
+    rep = OrganizationSalesRep.objects.select_related(*REP_SHOWN).filter(organization=organization,
+                                                                         rep_number=rep_number).first()
     if rep is None:
         raise invalid(field, f"No sales rep '{rep_number}' in this organization.")
     if not rep.active:
@@ -166,6 +172,7 @@ def _priced_items(items: list[dict], *, organization, price_tier, currency_code,
         elif price != catalog_price and not may_set_price:
             errors[f"{prefix}.Price"] = ["A portal user orders at catalog prices."]
             continue
+        price = price.quantize(CENT)  # as stored (the input has at most 2 decimals): 18.5 is 18.50
         lines.append(OrderItem(
             position=index, product=product, sku=product.sku, product_name=product.name, quantity=quantity,
             price=price, catalog_price=catalog_price, line_total=quantity * price,
@@ -247,7 +254,7 @@ def order_place(
         [(primary, Decimal("1"))] if primary is not None else [])
     taken_by = _rep(organization, taken_by_rep_number, "TakenBySalesRep.RepNumber")
     if taken_by is None and actor.is_rep:
-        taken_by = OrganizationSalesRep.objects.get(pk=actor.sales_rep_id)
+        taken_by = OrganizationSalesRep.objects.select_related(*REP_SHOWN).get(pk=actor.sales_rep_id)
 
     price_tier = price_tier or customer.price_tier
     currency_code = currency_code or customer.currency_code
@@ -280,8 +287,11 @@ def order_place(
         for line in lines:
             line.order = order
         OrderItem.objects.bulk_create(lines)
-        sales_credits_write(order=order, credits=credits, new_order=True)
-        audit_record(order, "created", children=("items", "sales_credits"))
+        written = sales_credits_write(order=order, credits=credits, new_order=True)
+        # The new order as stored, for its answer and its audit entry without reading it back.
+        order.prefetched_items, order.prefetched_sales_credits = lines, written
+        audit_record(order, "created", children=("items", "sales_credits"),
+                     rows={"items": lines, "sales_credits": written})
         _emit_order(order, "order.created")
     return order, True
 
@@ -291,8 +301,8 @@ def sales_credits_checked(*, organization: Organization, credits: list[dict]) ->
     once, each share above 0 with up to 4 decimals, the shares adding up to exactly 1."""
     errors: dict[str, list[str]] = {}
     numbers = [credit["rep_number"] for credit in credits]
-    reps = {rep.rep_number: rep for rep in OrganizationSalesRep.objects.filter(organization=organization,
-                                                                                rep_number__in=numbers)}
+    reps = {rep.rep_number: rep for rep in OrganizationSalesRep.objects.select_related(*REP_SHOWN).filter(
+        organization=organization, rep_number__in=numbers)}
     checked, seen = [], set()
     for index, credit in enumerate(credits):
         rep = reps.get(credit["rep_number"])
@@ -316,13 +326,15 @@ def sales_credits_checked(*, organization: Organization, credits: list[dict]) ->
     return checked
 
 
-def sales_credits_write(*, order: Order, credits: list[tuple], new_order: bool = False) -> None:
-    """Replaces the order's credits with (rep, share) pairs, in the order given (a new order has none)."""
+def sales_credits_write(*, order: Order, credits: list[tuple], new_order: bool = False) -> list[SalesCredit]:
+    """Replaces the order's credits with (rep, share) pairs, in the order given (a new order has
+    none); returns them as stored."""
     if not new_order:
         SalesCredit.objects.filter(order=order).delete()
-    SalesCredit.objects.bulk_create(
-        [SalesCredit(order=order, sales_rep=rep, share=share, position=index) for index, (rep, share) in enumerate(credits)]
-    )
+    return SalesCredit.objects.bulk_create([
+        SalesCredit(order=order, sales_rep=rep, share=share.quantize(SHARE_PLACES), position=index)
+        for index, (rep, share) in enumerate(credits)
+    ])
 
 
 def order_place_idempotent(**kwargs) -> tuple[Order, bool]:

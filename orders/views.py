@@ -152,7 +152,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         principal = self.principal
         organization = Organization.objects.get(pk=principal.organization_id)
         number = data["customer_snapshot"]["CustomerNumber"]
-        customer = Customer.objects.visible_to(request.user).select_related("price_tier", "sales_rep").filter(
+        customer = Customer.objects.visible_to(request.user).select_related(
+            "price_tier", *(f"sales_rep__{path}" for path in services.REP_SHOWN)).filter(
             customer_number=number).first()
         if customer is None:
             raise services.invalid("Customer.CustomerNumber", f"No customer '{number}'.")
@@ -172,7 +173,8 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
             external_id=data.get("external_id") or None, idempotency_key=key,
             fingerprint=services.request_fingerprint(data),
         )
-        return Response(OrderSerializer(order_for_output(order)).data,
+        # A new order comes back from order_place as stored; a replay is read.
+        return Response(OrderSerializer(order if created else order_for_output(order)).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(request=OrderStatusSerializer)
