@@ -22,14 +22,22 @@ Counting a portal user's priced products is the dearest part of a product page (
   across processes. Without one, `catalog_count` is `queryset.count()`.
 
 One cache round trip on a hit (MGET of the generation and the entry).
+
+`products_as_json` writes a page as ProductSerializer does, built by PostgreSQL in one query
+without model instances (the list's serializer path stays for SQLite).
 """
 from __future__ import annotations
 
 import hashlib
 import uuid
 
+import orjson
+from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
+
+from nymble.models import PriceTier
+from orders.models import Product, ProductPrice
 
 COUNT_TTL = 10 * 60  # seconds
 CACHING_BACKENDS = (
@@ -41,8 +49,6 @@ CACHING_BACKENDS = (
 
 def counts_cached() -> bool:
     """Whether the default cache may hold counts (shared by every process, and not the database)."""
-    from django.conf import settings
-
     return settings.CACHES["default"]["BACKEND"] in CACHING_BACKENDS
 
 
@@ -105,3 +111,73 @@ class CountedQuerySet:
 
     def __getattr__(self, name):
         return getattr(self._queryset, name)
+
+
+# --- a page as JSON from PostgreSQL ---------------------------------------------------------
+
+
+def _iso(column: str) -> str:
+    """A UTC timestamp as DRF writes one (`isoformat`, `Z` for UTC, microseconds only when not 0)."""
+    return (f"to_char({column} AT TIME ZONE 'UTC', CASE WHEN extract(microseconds FROM {column})::bigint "
+            f"%% 1000000 = 0 THEN 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"' ELSE 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"' END)")
+
+
+def _products_json_sql(view) -> tuple[str, list]:
+    """ProductSerializer's output for a list of product ids, field for field and in their order, as
+    one PostgreSQL query; its parameters after the ids. `view` is the caller's PriceView.
+
+    The text is concatenated rather than built by json_build_object, whose output has spaces
+    around its colons: this is the renderer's compact JSON byte for byte (PostgreSQL escapes a
+    string as orjson does: the two-character escapes, other control characters as \\u00xx)."""
+    product, price, tier = Product._meta.db_table, ProductPrice._meta.db_table, PriceTier._meta.db_table
+    where, params = "", []
+    if view.price_tier_id is not None:
+        where += " AND pp.price_tier_id = %s"
+        params.append(view.price_tier_id)
+    if view.currency_code is not None:
+        where += " AND pp.currency_code = %s"
+        params.append(view.currency_code)
+    # As catalog_products orders the prefetched prices: by break in a customer's view (one tier and
+    # currency), else as ProductPrice's Meta.ordering.
+    order = "pp.at_quantity" if view.for_customer else "t.code, pp.currency_code, pp.at_quantity"
+    resolved, resolved_params = "", []
+    if view.price_currency is not None:
+        # orders.catalog.services.displayed_price: the price at quantity 1, else at the larger of the
+        # MinimumOrderQuantity and the first break; among the view's tier's breaks in `price_currency`.
+        breaks = f"FROM {price} b WHERE b.product_id = p.id AND b.price_tier_id = %s AND b.currency_code = %s"
+        resolved = (
+            f"""|| ',"Price":' || coalesce((SELECT b.price::text {breaks} AND b.at_quantity <= (SELECT CASE """
+            f"WHEN min(b.at_quantity) <= 1 THEN 1 ELSE greatest(p.minimum_order_quantity, min(b.at_quantity)) END "
+            f"""{breaks}) ORDER BY b.at_quantity DESC LIMIT 1), 'null') || ',"CurrencyCode":' || to_json(%s::text)::text"""
+        )
+        resolved_params = [view.price_tier_id, view.price_currency] * 2 + [view.price_currency]
+    sql = f"""
+SELECT '[' || coalesce(string_agg(
+    '{{"ProductId":' || to_json(p.id)::text || ',"Sku":' || to_json(p.sku)::text
+    || ',"Name":' || to_json(p.name)::text || ',"Description":' || to_json(p.description)::text
+    || ',"Category":' || to_json(p.category)::text || ',"UPC":' || to_json(p.upc)::text
+    || ',"Active":' || to_json(p.active)::text || ',"MinimumOrderQuantity":' || p.minimum_order_quantity::text
+    || ',"QuantityIncrement":' || p.quantity_increment::text
+    || ',"ExternalId":' || coalesce(to_json(p.external_id)::text, 'null')
+    || ',"Prices":[' || coalesce((SELECT string_agg(
+        '{{"PriceTier":' || to_json(t.code)::text || ',"Price":' || pp.price::text
+        || ',"CurrencyCode":' || to_json(pp.currency_code)::text || ',"AtQuantity":' || pp.at_quantity::text || '}}',
+        ',' ORDER BY {order})
+        FROM {price} pp JOIN {tier} t ON t.id = pp.price_tier_id WHERE pp.product_id = p.id{where}), '') || ']'
+    {resolved}
+    || ',"CreatedAt":' || to_json({_iso("p.created_at")})::text
+    || ',"UpdatedAt":' || to_json({_iso("p.updated_at")})::text || '}}',
+    ',' ORDER BY page.n), '') || ']'
+FROM unnest(%s::uuid[]) WITH ORDINALITY AS page (id, n)
+JOIN {product} p ON p.id = page.id
+"""
+    return sql, params + resolved_params
+
+
+def products_as_json(ids: list, view):
+    """The products of these ids, in this order, as ProductSerializer writes a list of them in
+    `view` (PostgreSQL only): one query, no model instances."""
+    sql, params = _products_json_sql(view)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params + [list(ids)])
+        return orjson.Fragment(cursor.fetchone()[0])

@@ -198,3 +198,58 @@ def test_without_a_shared_cache_every_list_is_counted(tenant, shelf, monkeypatch
     assert (count_queries(api), count_queries(api)) == (1, 1)
     selectors.catalog_changed(tenant.org.pk)  # nothing to do
     assert total(api) == 3
+
+
+# --- the page's JSON built by PostgreSQL ------------------------------------------------------
+
+ODD_TEXT = 'Quote " backslash \\ slash / tab \t newline \n\r ctrl \x01\x1f\x7f é 漢字 🙂 \u2028 </script>'
+
+
+@pytest.fixture
+def varied(tenant, shelf):
+    """Products unlike one another in every field the list writes."""
+    org = tenant.org
+    ProductFactory(organization=org, sku="ODD-1", name=ODD_TEXT, description=ODD_TEXT, category="Ünïcode",
+                   upc="0001", external_id="erp-odd", minimum_order_quantity=5, quantity_increment=5,
+                   prices=[price("Wholesale", "0.00", 10), price("Wholesale", "999999999999.99", 100),
+                           price("Retail", "12.30"), price("Retail", "11.00", 3), price("Wholesale", "4.10", 1, "EUR"),
+                           price("Retail", "4.20", 2, "EUR")])
+    ProductFactory(organization=org, sku="MOQ-1", name="Case", minimum_order_quantity=12,
+                   prices=[price("Wholesale", "3.00", 6), price("Wholesale", "2.50", 12), price("Wholesale", "2.00", 20)])
+    ProductFactory(organization=org, sku="MOQ-2", name="Bulk", minimum_order_quantity=2,
+                   prices=[price("Wholesale", "0.40", 100)])
+    ProductFactory(organization=org, sku="NONE-1", name="Unpriced", prices=[])
+    ProductFactory(organization=org, sku="OFF-1", name="Retired", active=False, prices=[price("Wholesale", "1.00")])
+    ProductFactory(organization=org, sku="EUR-1", name="Euro only", prices=[price("Wholesale", "7.00", 1, "EUR")])
+    # Timestamps with and without microseconds.
+    Product.objects.filter(sku="A-1").update(created_at="2026-01-02T03:04:05Z", updated_at="2026-01-02T03:04:05.000001Z")
+    Product.objects.filter(sku="ODD-1").update(created_at="2025-12-31T23:59:59.999999Z")
+    return org
+
+
+@pytest.mark.parametrize("caller, params", [
+    ("portal", {}),
+    ("portal", {"PageSize": 3, "PageNumber": 2, "sortOn": "Name", "sortDirection": "desc"}),
+    ("portal", {"search": "quote"}),
+    ("rep", {}),
+    ("rep", {"customerNumber": "CUST-0042", "sortOn": "CreatedAt"}),
+    ("admin", {}),
+    ("admin", {"priceTier": "Retail"}),
+    ("admin", {"priceTier": "Wholesale", "active": "true"}),
+    ("admin", {"customerNumber": "CUST-0099"}),
+    ("admin", {"PageNumber": 9}),  # past the last page
+    ("eur_portal", {}),
+])
+def test_the_databases_page_is_the_serializers_byte_for_byte(postgres_only, tenant, varied, monkeypatch, caller, params):
+    from orders.catalog import views
+
+    if caller == "eur_portal":
+        tenant.admin_api.patch("/api/customers/CUST-0042", {"CurrencyCode": "EUR"}, format="json")
+    api = {"portal": tenant.portal_api, "eur_portal": tenant.portal_api, "rep": tenant.rep_api,
+           "admin": tenant.admin_api}[caller]
+    from_database = api.get("/api/products", params)
+    monkeypatch.setattr(views, "json_in_database", lambda: False)
+    from_serializer = api.get("/api/products", params)
+    assert from_database.status_code == from_serializer.status_code == 200
+    assert from_database.content == from_serializer.content
+    assert from_serializer.json()["Data"] or params.get("PageNumber") == 9 or params.get("search")
