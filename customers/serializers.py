@@ -1,10 +1,10 @@
 import orjson
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection
 from rest_framework import serializers
 
 from customers.models import Address, Contact, Customer
 from customers.terms import terms_normalized
+from nymble.api.json import json_from_query, sql_timestamp
 from nymble.api.serializers import (
     ApiSerializer,
     CurrencyField,
@@ -101,12 +101,6 @@ def customer_for_output(customer: Customer) -> Customer:
     )
 
 
-def _iso(column: str) -> str:
-    """A UTC timestamp as DRF writes one (`isoformat`, `Z` for UTC, microseconds only when not 0)."""
-    return (f"to_char({column} AT TIME ZONE 'UTC', CASE WHEN date_part('microseconds', {column})::int %% 1000000 = 0 "
-            """THEN 'YYYY-MM-DD"T"HH24:MI:SS"Z"' ELSE 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"' END)""")
-
-
 # CustomerSerializer's output, field for field, built by PostgreSQL: a list page is then one query
 # and no model instances (a page of 25 with addresses and contacts cost ~3x the trivial endpoint in
 # the ORM and DRF). `test_customer_list_json` holds the two equal on varied customers.
@@ -125,7 +119,7 @@ SELECT coalesce(json_agg(json_build_object(
         'Phone', k.phone, 'ContactType', k.contact_type, 'HasPortalLogin', k.portal_membership_id IS NOT NULL)
         ORDER BY k.position, k.id), '[]')
         FROM {Contact._meta.db_table} k WHERE k.customer_id = c.id),
-    'CustomerAttributes', c.attributes, 'CreatedAt', {_iso("c.created_at")}, 'UpdatedAt', {_iso("c.updated_at")}
+    'CustomerAttributes', c.attributes, 'CreatedAt', {sql_timestamp("c.created_at")}, 'UpdatedAt', {sql_timestamp("c.updated_at")}
 ) ORDER BY page.n), '[]')::text
 FROM unnest(%s::bigint[]) WITH ORDINALITY AS page (id, n)
 JOIN {Customer._meta.db_table} c ON c.id = page.id
@@ -136,9 +130,7 @@ LEFT JOIN {Customer._meta.get_field("sales_rep").related_model._meta.db_table} r
 
 def customers_as_json(ids: list[int]) -> orjson.Fragment:
     """The customers of these ids, in this order, as CustomerSerializer writes a list of them (PostgreSQL)."""
-    with connection.cursor() as cursor:
-        cursor.execute(CUSTOMERS_JSON, [list(ids)])
-        return orjson.Fragment(cursor.fetchone()[0])
+    return json_from_query(CUSTOMERS_JSON, [list(ids)])
 
 
 class PortalLoginSerializer(ApiSerializer):

@@ -1,7 +1,6 @@
 """Customers: thin viewsets over customers.services; scope comes from Customer.objects.visible_to."""
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.exceptions import NotFound
@@ -19,6 +18,7 @@ from customers.serializers import (
     customers_as_json,
 )
 from nymble.api.filters import BooleanParam
+from nymble.api.json import json_in_database
 from nymble.api.permissions import ADMIN, ADMIN_AND_REP, EVERY_ROLE
 from nymble.api.views import ScopedViewSet
 
@@ -68,7 +68,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         return context
 
     def list(self, request, *args, **kwargs):
-        if connection.vendor != "postgresql":
+        if not json_in_database():
             return super().list(request, *args, **kwargs)
         ids = self.filter_queryset(self.get_queryset()).prefetch_related(None).values_list("pk", flat=True)
         return self.get_paginated_response(customers_as_json(self.paginate_queryset(ids)))

@@ -9,6 +9,7 @@ from decimal import Decimal
 import orjson
 import simplejson
 from django.conf import settings
+from django.db import connection
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
@@ -140,3 +141,26 @@ def lone_surrogates(data) -> dict[str, list[str]]:
         elif isinstance(value, list):
             stack.extend(reversed([(item, f"{path}[{index}]") for index, item in enumerate(value)]))
     return errors
+
+
+# ---------------------------------------------------------------- list pages written by PostgreSQL
+
+
+def json_in_database() -> bool:
+    """Whether list pages are written by the database as JSON (PostgreSQL) rather than by their
+    serializers (SQLite, the embedded default; each such list has a test holding the two equal)."""
+    return connection.vendor == "postgresql"
+
+
+def sql_timestamp(column: str) -> str:
+    """SQL for a UTC timestamp as DRF writes one (`isoformat`, `Z` for UTC, microseconds only when
+    not 0); for a query executed with parameters (`%%` is its `%`)."""
+    return (f"to_char({column} AT TIME ZONE 'UTC', CASE WHEN extract(microseconds FROM {column})::bigint "
+            f"%% 1000000 = 0 THEN 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"' ELSE 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"' END)")
+
+
+def json_from_query(sql: str, params: list) -> orjson.Fragment:
+    """The one text value the query returns, handed to the renderer as JSON it writes as it is."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return orjson.Fragment(cursor.fetchone()[0])

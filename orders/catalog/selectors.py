@@ -31,11 +31,11 @@ from __future__ import annotations
 import hashlib
 import uuid
 
-import orjson
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import transaction
 
+from nymble.api.json import json_from_query, sql_timestamp
 from nymble.models import PriceTier
 from orders.models import Product, ProductPrice
 
@@ -116,12 +116,6 @@ class CountedQuerySet:
 # --- a page as JSON from PostgreSQL ---------------------------------------------------------
 
 
-def _iso(column: str) -> str:
-    """A UTC timestamp as DRF writes one (`isoformat`, `Z` for UTC, microseconds only when not 0)."""
-    return (f"to_char({column} AT TIME ZONE 'UTC', CASE WHEN extract(microseconds FROM {column})::bigint "
-            f"%% 1000000 = 0 THEN 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"' ELSE 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"' END)")
-
-
 def _products_json_sql(view) -> tuple[str, list]:
     """ProductSerializer's output for a list of product ids, field for field and in their order, as
     one PostgreSQL query; its parameters after the ids. `view` is the caller's PriceView.
@@ -165,8 +159,8 @@ SELECT '[' || coalesce(string_agg(
         ',' ORDER BY {order})
         FROM {price} pp JOIN {tier} t ON t.id = pp.price_tier_id WHERE pp.product_id = p.id{where}), '') || ']'
     {resolved}
-    || ',"CreatedAt":' || to_json({_iso("p.created_at")})::text
-    || ',"UpdatedAt":' || to_json({_iso("p.updated_at")})::text || '}}',
+    || ',"CreatedAt":' || to_json({sql_timestamp("p.created_at")})::text
+    || ',"UpdatedAt":' || to_json({sql_timestamp("p.updated_at")})::text || '}}',
     ',' ORDER BY page.n), '') || ']'
 FROM unnest(%s::uuid[]) WITH ORDINALITY AS page (id, n)
 JOIN {product} p ON p.id = page.id
@@ -178,6 +172,4 @@ def products_as_json(ids: list, view):
     """The products of these ids, in this order, as ProductSerializer writes a list of them in
     `view` (PostgreSQL only): one query, no model instances."""
     sql, params = _products_json_sql(view)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params + [list(ids)])
-        return orjson.Fragment(cursor.fetchone()[0])
+    return json_from_query(sql, params + [list(ids)])

@@ -3,13 +3,13 @@ the prices from the caller's price view (orders.catalog.services.price_view_for)
 from functools import cached_property
 
 import django_filters
-from django.db import connection
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.response import Response
 
 from nymble.api.filters import BooleanParam
+from nymble.api.json import json_in_database
 from nymble.api.pagination import query_param
 from nymble.api.permissions import ADMIN, EVERY_ROLE
 from nymble.api.views import ScopedViewSet
@@ -39,12 +39,6 @@ class ProductFilter(django_filters.FilterSet):
     class Meta:
         model = Product
         fields = []
-
-
-def json_in_database() -> bool:
-    """Whether a list page's JSON is built by the database (PostgreSQL; orders.catalog.selectors)
-    rather than by ProductSerializer; `test_catalog_list_cache` holds the two equal."""
-    return connection.vendor == "postgresql"
 
 
 @extend_schema(tags=["products"])
