@@ -41,6 +41,8 @@ REPLACE_DEFAULTS = {
     "company_phone": "", "company_fax": "", "sales_rep": None, "terms": "", "external_id": None, "attributes": {},
 }
 
+LARGEST_NUMBER = 2**63 - 1  # a number attribute's magnitude at most
+
 
 def _refuse_locked_changes(actor: Principal | None, customer: Customer | None, changes: dict) -> None:
     """A rep may not change RepNumber, Pricing, Terms or Active; a portal user only its
@@ -103,7 +105,11 @@ def _attribute_value(kind: str, value):
         if isinstance(value, Decimal):
             if not value.is_finite():
                 raise ValueError("Must be a number.")
-            return int(value) if value == value.to_integral_value() else float(value)
+            value = int(value) if value == value.to_integral_value() else float(value)
+        # Past 64 bits JSON storage gives a number back as an integer no JSON writer here takes
+        # (a float as large is integral too), so every later answer with it would fail.
+        if abs(value) > LARGEST_NUMBER:
+            raise ValueError(f"Must be a number from -{LARGEST_NUMBER} to {LARGEST_NUMBER}.")
         return value
     if kind == AttributeType.DATE and isinstance(value, str):
         try:

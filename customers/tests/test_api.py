@@ -338,6 +338,22 @@ def test_a_nul_character_in_a_string_attribute_is_400(tenant):
     assert response.status_code == 400 and "CustomerAttributes.Region" in response.json()["errors"]
 
 
+@pytest.mark.parametrize("number", [2**63, -(2**63), 1e20, "1e300"])
+def test_a_number_attribute_past_64_bits_is_400(tenant, number):
+    """Found by the list-page property test: a number past 2**63 (or a float as large, which JSON
+    storage hands back as an integer) was stored, and every later answer with it was a 500."""
+    CustomerAttributeDefinition.objects.create(organization=tenant.org, key="Employees", type="number")
+    path = "/api/customers/CUST-0042"
+    before = snapshot()
+    body = f'{{"CustomerAttributes": {{"Employees": {number}}}}}'
+    response = tenant.admin_api.patch(path, body, content_type="application/json")
+    assert response.status_code == 400 and "CustomerAttributes.Employees" in response.json()["errors"], response.content
+    assert snapshot() == before
+    largest = tenant.admin_api.patch(path, {"CustomerAttributes": {"Employees": 2**63 - 1}}, format="json")
+    assert largest.status_code == 200 and largest.json()["CustomerAttributes"] == {"Employees": 2**63 - 1}
+    assert tenant.admin_api.get(path).json()["CustomerAttributes"] == {"Employees": 2**63 - 1}
+
+
 def test_an_empty_rep_number_is_400_and_null_unassigns(tenant):
     """Found by the schema fuzzer: `"RepNumber": ""` was read as null, though the schema asks for a
     rep number or null."""
