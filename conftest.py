@@ -1,6 +1,8 @@
 """Role fixtures shared by every app's tests: one organization with an admin, two reps, a
 customer of the first rep with a portal login, and a second organization to prove nothing leaks."""
+import os
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.db import connection
@@ -12,6 +14,21 @@ from nymble.tests.factories import PASSWORD, OrganizationFactory
 from nymble.tokens import membership_tokens
 from orders.tests.conftest import catalog  # noqa: F401  (shared by the orders and commissions tests)
 from salesreps.tests.factories import SalesRepFactory
+
+
+def pytest_configure(config):
+    """Under pytest-xdist (scripts/test runs one worker per CPU) each worker gets a Redis database
+    of its own, as it gets a test database of its own: the tests clear the cache, and login limits
+    counted by one worker must not be another's. Worker gwN takes the database N below REDIS_URL's
+    (CI's 15: 15, 14, …)."""
+    from django.conf import settings
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    cache = settings.CACHES["default"]
+    if worker.startswith("gw") and "redis" in cache["BACKEND"].lower():
+        url = urlsplit(cache["LOCATION"])
+        base = int(url.path.strip("/") or 0)
+        cache["LOCATION"] = urlunsplit(url._replace(path=f"/{(base - int(worker[2:])) % 16}"))
 
 
 @pytest.fixture(autouse=True)
