@@ -166,7 +166,8 @@ class ApiClientUser:
 class NymbleJWTAuthentication(JWTAuthentication):
     def get_user(self, validated_token):
         if "cid" in validated_token:
-            client = ApiClient.objects.filter(pk=validated_token["cid"], revoked_at__isnull=True).first()
+            client = ApiClient.objects.select_related("organization").filter(
+                pk=validated_token["cid"], revoked_at__isnull=True).first()
             if client is None:
                 raise AuthenticationFailed(_("This API client has been revoked."), code="client_revoked")
             return ApiClientUser(client)

@@ -254,7 +254,8 @@ def order_place(
         [(primary, Decimal("1"))] if primary is not None else [])
     taken_by = _rep(organization, taken_by_rep_number, "TakenBySalesRep.RepNumber")
     if taken_by is None and actor.is_rep:
-        taken_by = OrganizationSalesRep.objects.select_related(*REP_SHOWN).get(pk=actor.sales_rep_id)
+        taken_by = customer.sales_rep if customer.sales_rep_id == actor.sales_rep_id else (
+            OrganizationSalesRep.objects.select_related(*REP_SHOWN).get(pk=actor.sales_rep_id))
 
     price_tier = price_tier or customer.price_tier
     currency_code = currency_code or customer.currency_code
@@ -270,11 +271,10 @@ def order_place(
     snapshot = _customer_snapshot(customer)
 
     with transaction.atomic():
-        number = next_number(organization.pk, "ORD")  # serializes placement per organization from here
-        replay = _replayed(organization, idempotency_key, external_id, fingerprint)
-        if replay is not None:
-            transaction.set_rollback(True)  # give the number back
-            return replay, False
+        # Serializes placement per organization from here. A duplicate that got past the check above
+        # meanwhile is caught by the unique constraints when the order is saved: order_place_idempotent
+        # rolls back (the number with it) and answers with the order that won.
+        number = next_number(organization.pk, "ORD")
         order = Order(
             organization=organization, order_number=number, customer=customer, customer_snapshot=snapshot,
             order_type=order_type, channel=channel, po_number=po_number or "", price_tier=price_tier,

@@ -150,7 +150,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
         if key is not None and len(key) > 128:
             raise serializers.ValidationError({"Idempotency-Key": ["At most 128 characters."]})
         principal = self.principal
-        organization = Organization.objects.get(pk=principal.organization_id)
+        organization = self.organization
         number = data["customer_snapshot"]["CustomerNumber"]
         customer = Customer.objects.visible_to(request.user).select_related(
             "price_tier", *(f"sales_rep__{path}" for path in services.REP_SHOWN)).filter(

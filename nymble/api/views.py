@@ -25,7 +25,12 @@ class ScopedViewSetMixin:
 
     @cached_property
     def organization(self) -> Organization:
-        """The caller's organization (writes need the object, scoping only its id)."""
+        """The caller's organization (writes need the object, scoping only its id): the one
+        authentication loaded with the caller's membership or API client, else read."""
+        user = self.request.user
+        loaded_with = getattr(user, "membership", None) or getattr(user, "client", None)
+        if loaded_with is not None and loaded_with.organization_id == self.principal.organization_id:
+            return loaded_with.organization
         return Organization.objects.get(pk=self.principal.organization_id)
 
     def validated_input(self, instance=None, partial: bool = False) -> dict:
