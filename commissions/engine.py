@@ -879,6 +879,11 @@ class MultiplierSchedule:
         """The tiers' thresholds ``Quota x From``, ascending (exact)."""
         return self._thresholds
 
+    @property
+    def tiers(self) -> tuple[tuple[Decimal, Decimal], ...]:
+        """(threshold, multiplier) of each tier, ascending (exact); below the first, m = 1."""
+        return tuple(zip(self._thresholds, self._multipliers))
+
     def m(self, x: Decimal) -> Fraction:
         """m(x): "the ``Multiplier`` of the last tier whose threshold <= x (1 below the first tier)"."""
         return self._fractions[bisect_right(self._thresholds, x)]

@@ -12,7 +12,8 @@ Three passes, in the generator's one transaction:
 2. **Accelerators.** With a quota and tiers, a line's multiplier depends on the sales before it
    in §6's order (date, invoice number, position, payment order), which pass 1 does not read in.
    On PostgreSQL pass 1 therefore stages its lines in a temporary table (no indexes, no WAL), and
-   pass 2 reads them back in §6's order, multiplies and writes each line once. (SQLite, the
+   pass 2 writes them from there in one INSERT … SELECT, the running total by a window function
+   in §6's order; only the few lines straddling a threshold come back to the engine. (SQLite, the
    embedded default, writes them at multiplier 1 and updates them.) Without tiers there is no
    pass 2: pass 1 writes the lines as they are.
 3. **Clawbacks.** Credit-memo lines against lines commissioned to the rep, on no live statement
@@ -29,6 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 from django.db import connection
 from django.db.models import Exists, F, Max, OuterRef, Q, Subquery, Sum
@@ -302,43 +304,92 @@ def apply_accelerators(statement: CommissionStatement, lines: StatementLines) ->
     schedule = lines.schedule
     if not schedule.thresholds:
         return
-    updates: list[tuple] = []
+    fixed = schedule.retroactive(_sales_total(statement, lines)) if schedule.method == engine.RETROACTIVE else None
     if lines.staged:
         lines.to_staging = False
-        rows = ((r[_AMOUNT], r[_QUANTITY], r[_SHARE], r[_RATE], r[_PER_UNIT], r[_SOURCE], r[-1], r)
-                for r in _staged_in_order(lines.staging))
-
-        def write(row, stored, commission):  # the staged line, written once with its multiplier
-            lines.add_row((*row[:_MULTIPLIER], *stored, commission))
-    else:
-        rows = (
-            StatementLine.objects.filter(statement=statement, credit_memo_line__isnull=True)
-            .annotate(number_length=Length("entry__invoice_number"))
-            .order_by("line_date", "number_length", "entry__invoice_number", "invoice_line__position",
-                      F("payment_id").asc(nulls_first=True))
-            .values_list("line_amount", "quantity", "share", "rate", "amount_per_unit", "rate_source",
-                         "invoice_line__line_total", "pk")
-            .iterator(chunk_size=BATCH)
-        )
-
-        def write(pk, stored, commission):  # the written line, updated
-            updates.append((pk, *stored, commission))
-            if len(updates) >= BATCH:
-                _update_lines(updates)
-                updates.clear()
-    if schedule.method == engine.RETROACTIVE:
-        fixed = schedule.retroactive(_sales_total(statement, lines))
+        _accelerate_staged(lines, fixed)
+        return
+    rows = (
+        StatementLine.objects.filter(statement=statement, credit_memo_line__isnull=True)
+        .annotate(number_length=Length("entry__invoice_number"))
+        .order_by("line_date", "number_length", "entry__invoice_number", "invoice_line__position",
+                  F("payment_id").asc(nulls_first=True))
+        .values_list("line_amount", "quantity", "share", "rate", "amount_per_unit", "rate_source",
+                     "invoice_line__line_total", "pk")
+        .iterator(chunk_size=BATCH)
+    )
+    updates: list[tuple] = []
     s0, last, stored = Decimal(0), None, None
-    for amount, quantity, share, rate, per_unit, source, whole, line in rows:
-        multiplier = fixed if schedule.method == engine.RETROACTIVE else schedule.marginal(s0, amount)
+    for amount, quantity, share, rate, per_unit, source, whole, pk in rows:
+        multiplier = fixed if fixed is not None else schedule.marginal(s0, amount)
         s0 += amount
         if multiplier is not last:  # most lines lie inside one tier: the same multiplier, stored once
             last, stored = multiplier, _storage(multiplier)
-        write(line, stored, engine.line_commission(
+        updates.append((pk, *stored, engine.line_commission(
             engine.Rating(rate, source, per_unit), line_amount=amount, quantity=quantity, whole_amount=whole,
-            share=share, multiplier=multiplier))
-    lines.flush()
+            share=share, multiplier=multiplier)))
+        if len(updates) >= BATCH:
+            _update_lines(updates)
+            updates.clear()
     _update_lines(updates)
+
+
+# §6's order of a statement's sales lines, in the staging table's columns.
+STAGED_ORDER = "line_date, length(invoice_number), invoice_number, position, payment_id NULLS FIRST"
+# round(B x m) for a multiplier m that is a decimal (a tier's, or 1), exactly as engine.line_commission:
+# B = LineAmount x Rate; or for a per-unit line Quantity x AmountPerUnit x (LineAmount / A), half away
+# from zero by integer division (numeric division would round on its own); Share when A is 0.
+STAGED_COMMISSION = """CASE
+    WHEN rate IS NOT NULL THEN round(line_amount * rate * {m}, 2)
+    WHEN whole_amount = 0 THEN round(quantity * amount_per_unit * share * {m}, 2)
+    ELSE sign(quantity * amount_per_unit * line_amount * {m} * whole_amount)
+         * div(200 * abs(quantity * amount_per_unit * line_amount * {m}) + abs(whole_amount), 2 * abs(whole_amount))
+         * 0.01 END"""
+
+
+def _accelerate_staged(lines: StatementLines, fixed: Fraction | None) -> None:
+    """Pass 2 on PostgreSQL, in the database: one INSERT … SELECT from the staging table, the running
+    sales total s0 by a window function in §6's order. A line inside one tier (s0 and s0 + LineAmount
+    with no threshold strictly between: nearly all) has that tier's multiplier, a decimal, and its
+    commission is exact in SQL; Retroactive's m is one decimal for every line. The few lines that
+    straddle a threshold come back to the engine for their exact mean multiplier."""
+    if fixed is not None:
+        multiplier, spans, params = "%(fixed)s", "false", {"fixed": engine.display_multiplier(fixed)}
+    else:
+        tiers = lines.schedule.tiers
+        params = {f"t{i}": threshold for i, (threshold, _) in enumerate(tiers)}
+        params |= {f"m{i}": tier_multiplier for i, (_, tier_multiplier) in enumerate(tiers)}
+        multiplier = "CASE " + " ".join(f"WHEN s0 >= %(t{i})s THEN %(m{i})s" for i in reversed(range(len(tiers))))
+        multiplier += " ELSE 1 END"
+        spans = "line_amount < 0 OR " + " OR ".join(
+            f"(s0 < %(t{i})s AND %(t{i})s < s0 + line_amount)" for i in range(len(tiers)))
+    params |= {"statement": lines.statement.pk, "rep": lines.statement.sales_rep_id}
+    staged = ", ".join(STAGED_COLUMNS)
+    earning = ", ".join(c for c in EARNING if not c.startswith("multiplier") and c != "commission")
+    sql = f"""
+        WITH ordered AS MATERIALIZED (
+            SELECT {staged}, coalesce(sum(line_amount) OVER (ORDER BY {STAGED_ORDER}
+                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS s0
+            FROM {lines.staging}
+        ), tiered AS (
+            SELECT *, ({multiplier})::numeric AS m, ({spans}) AS spans FROM ordered
+        ), written AS (
+            INSERT INTO {StatementLine._meta.db_table} ({', '.join(LINE_COLUMNS)})
+            SELECT %(statement)s, %(rep)s, true, entry_id, {earning}, m, m, 1, {STAGED_COMMISSION.format(m='m')}
+            FROM tiered WHERE NOT spans
+        )
+        SELECT {staged}, s0 FROM tiered WHERE spans"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        straddling = cursor.fetchall()
+    for *row, s0 in straddling:
+        amount = row[_AMOUNT]
+        multiplier = lines.schedule.marginal(s0, amount)
+        commission = engine.line_commission(
+            engine.Rating(row[_RATE], row[_SOURCE], row[_PER_UNIT]), line_amount=amount, quantity=row[_QUANTITY],
+            whole_amount=row[-1], share=row[_SHARE], multiplier=multiplier)
+        lines.add_row((*row[:_MULTIPLIER], *_storage(multiplier), commission))
+    lines.flush()
 
 
 def _sales_total(statement: CommissionStatement, lines: StatementLines) -> Decimal:
@@ -348,15 +399,6 @@ def _sales_total(statement: CommissionStatement, lines: StatementLines) -> Decim
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(SUM(line_amount), 0) FROM {lines.staging}")
         return cursor.fetchone()[0]
-
-
-def _staged_in_order(staging: str) -> Iterator[tuple]:
-    """The staged sales lines in §6's order, read a batch at a time (a server-side cursor)."""
-    order = "line_date, length(invoice_number), invoice_number, position, payment_id NULLS FIRST"
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(STAGED_COLUMNS)} FROM {staging} ORDER BY {order}")
-        while batch := cursor.fetchmany(BATCH):
-            yield from batch
 
 
 def _update_lines(updates: list[tuple]) -> None:
