@@ -1,4 +1,4 @@
-"""Load test of the API under gunicorn on loopback, beside a trivial endpoint of the same server (SPEC §11).
+"""Load test of the API under gunicorn on loopback, beside a trivial endpoint of the same server (the aims in bench/README.md).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/nymble_load REDIS_URL=redis://127.0.0.1:6379/3 \\
         .venv/bin/python bench/load.py [--seconds 20] [--workers 4] [--connections 16] [--reseed]
@@ -579,7 +579,7 @@ def profile_endpoint(name: str, spec: dict, n: int) -> None:
 
 
 def query_counts(specs: dict) -> list[str]:
-    """SPEC §11: queries per request stay constant as page size and line count grow."""
+    """Queries per request stay constant as page size and line count grow."""
     from django.db import connection
     from django.test import Client
 
@@ -866,7 +866,7 @@ def main() -> int:
         for name in names:
             profile_endpoint(name, specs[name], args.profile_requests)
         if all(k in specs for k in ("customers", "products", "orders")):
-            print("\n== queries per request (SPEC §11: constant as page size and line count grow)")
+            print("\n== queries per request (constant as page size and line count grow)")
             for line in query_counts(specs):
                 print(f"   {line}")
         connect_ms, query_ms = connect_cost()

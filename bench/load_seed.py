@@ -1,4 +1,4 @@
-"""The data of SPEC §11's API benchmark, loaded fast (used by bench/load.py).
+"""The data of the API benchmark, loaded fast (used by bench/load.py).
 
 One organization (LOAD, USD, UTC) with 5 price tiers; 50 sales reps, the first (R-001,
 rep@load.example) with a password; 100,000 customers (each with a default shipping and billing

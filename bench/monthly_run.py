@@ -1,4 +1,4 @@
-"""Benchmark an organization's monthly statement run on real Celery workers: one, then two (SPEC §11).
+"""Benchmark an organization's monthly statement run on real Celery workers: one, then two (the aims in bench/README.md).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/nymble_month \\
     REDIS_URL=redis://127.0.0.1:6379/6 CELERY_BROKER_URL=redis://127.0.0.1:6379/7 \\

@@ -1,4 +1,4 @@
-"""Benchmark commission statement generation against its floor and the obvious ORM loop (SPEC §11).
+"""Benchmark commission statement generation against its floor and the obvious ORM loop (the aims in bench/README.md).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/nymble_bench \\
         .venv/bin/python bench/statements.py [--lines 1000000] [--keep] [--repeat N]

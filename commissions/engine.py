@@ -1,9 +1,9 @@
 """Commission engine: pure Python (stdlib + Decimal + fractions), no Django.
 
 Two parts: the *rate engine* (which rule / default pays a line, compiled to
-bitmasks, below) and the *commission arithmetic* of SPEC §6 (credited amounts,
+bitmasks, below) and the *commission arithmetic* of docs/commissions.md (credited amounts,
 payment shares, accelerators, base commission, commission, clawbacks and the
-exact storage of multipliers; see "Commission arithmetic (SPEC §6)" further
+exact storage of multipliers; see "Commission arithmetic" further
 down).  The statement generator only moves rows: every number it writes on a
 statement comes out of a function of this module.
 
@@ -169,7 +169,7 @@ __all__ = [
     "glob_to_regex_source",
     "commission_for",
     "PLAN_DEFAULT_SOURCE",
-    # Commission arithmetic (SPEC §6)
+    # Commission arithmetic (docs/commissions.md)
     "round_cents",
     "credited_amounts",
     "payment_shares",
@@ -601,7 +601,7 @@ class CompiledPlan:
 
 
 # ==========================================================================
-# Commission arithmetic (SPEC §6)
+# Commission arithmetic (docs/commissions.md)
 # ==========================================================================
 #
 # "All of it is computed with ``Decimal``.  *round* means round half-up to

@@ -1,4 +1,4 @@
-"""A deliberately slow, plain reading of SPEC §6: what one commission statement holds.
+"""A deliberately slow, plain reading of the commission rules (docs/commissions.md): what one commission statement holds.
 
 Plain data in (the rep's plan; the invoices with their lines, the order's credits, the payments in
 recording order with their local days and the credit memos; the rep's lines already on statements

@@ -1,4 +1,4 @@
-"""Property tests of the SPEC §6 commission arithmetic in commissions/engine.py.
+"""Property tests of the commission arithmetic (docs/commissions.md) in commissions/engine.py.
 
 The reference below is written plainly from the text of §6 (Fractions, loops, math.floor) and
 calls none of the engine's helpers; the engine must agree with it exactly.  Derandomized, so a

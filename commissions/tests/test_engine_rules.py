@@ -1,4 +1,4 @@
-"""SPEC §6 "Commission rules", sentence by sentence, as far as the pure engine computes them.
+"""The commission rules (docs/commissions.md), sentence by sentence, as far as the pure engine computes them.
 
 Each test names the sentence it checks; the numbers are worked out by hand in the test.
 (The rate look-up itself — overrides, rules, patterns, windows — is in test_rates.py.)

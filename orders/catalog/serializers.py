@@ -1,4 +1,4 @@
-"""Products on the wire (SPEC §4 "Products"): PascalCase fields, prices with quantity breaks,
+"""Products on the wire (docs/api.md): PascalCase fields, prices with quantity breaks,
 and the resolved `Price`/`CurrencyCode` of a customer's view."""
 from decimal import Decimal
 

@@ -6,7 +6,7 @@ ExternalId unique in the organization (409 naming the field), quantities of at l
 price rows that name a tier of the organization, an ISO 4217 currency, a break of at least
 one unit and a price of at least zero with cents at most — one row per tier, currency and break.
 
-Reads resolve prices per caller (SPEC §4 "Products", §5):
+Reads resolve prices per caller (docs/api.md, "who sees what"):
 - an admin sees every product with every tier's prices, or one tier's with `?priceTier=`;
 - a sales rep sees active products with every tier's prices (read-only, as a price list to
   quote from), or one tier's with `?priceTier=`;
