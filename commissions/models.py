@@ -265,12 +265,20 @@ class StatementEntry(models.Model):
 class StatementLine(models.Model):
     """One earning of the statement's rep: an invoice line earned whole (`payment` null) or one
     payment's share of it, or a clawback of a credit-memo line. `sales_rep` repeats the
-    statement's, so the unique indexes can say "once per rep"."""
+    statement's, so the unique indexes can say "once per rep".
 
-    statement = models.ForeignKey(CommissionStatement, on_delete=models.CASCADE, related_name="lines")
+    `statement` and `sales_rep` are copies of what the entry leads to (entry → statement → rep,
+    each a foreign key the database checks), kept on the line for its indexes; the database does
+    not check them a second time (`db_constraint=False`): on a million-line statement each
+    foreign key is a million trigger calls at commit. Generation, the only writer, copies them
+    from the statement it writes; Django still cascades and protects as declared."""
+
+    statement = models.ForeignKey(CommissionStatement, on_delete=models.CASCADE, related_name="lines",
+                                  db_constraint=False)
     entry = models.ForeignKey(StatementEntry, on_delete=models.CASCADE, related_name="lines")
     # Not indexed alone, and the invoice line only with the rep (Meta.indexes): see there.
-    sales_rep = models.ForeignKey(OrganizationSalesRep, on_delete=models.PROTECT, related_name="+", db_index=False)
+    sales_rep = models.ForeignKey(OrganizationSalesRep, on_delete=models.PROTECT, related_name="+", db_index=False,
+                                  db_constraint=False)
     invoice_line = models.ForeignKey(InvoiceLine, null=True, on_delete=models.PROTECT, related_name="+",
                                      db_index=False)
     payment = models.ForeignKey(Payment, null=True, on_delete=models.PROTECT, related_name="+")

@@ -235,21 +235,26 @@ def write_sales_lines(statement: CommissionStatement, plan: CommissionPlan, comp
     lines.stage()
     for chunk in _chunks(_candidate_invoices(statement, window), INVOICES_PER_CHUNK):
         _share_lock(chunk)
-        invoices = {
-            row[0]: row for row in Invoice.objects.filter(pk__in=chunk).values_list(
-                "pk", "invoice_number", "customer__customer_number", "status", "paid_on", "total", "order_id")
-        }
-        credits = defaultdict(list)
+        # The rep's place among each order's credits and all their shares, once per order.
+        order_credits = defaultdict(list)
         for order_id, sales_rep_id, share in SalesCredit.objects.filter(
-                order_id__in=[row[6] for row in invoices.values()]).order_by("order_id", "position").values_list(
-                "order_id", "sales_rep_id", "share"):
-            credits[order_id].append((sales_rep_id, share))
+                order_id__in=Invoice.objects.filter(pk__in=chunk).values("order_id")).order_by(
+                "order_id", "position").values_list("order_id", "sales_rep_id", "share"):
+            order_credits[order_id].append((sales_rep_id, share))
+        credits = {}
+        for order_id, listed in order_credits.items():
+            index = next((i for i, (rep, _) in enumerate(listed) if rep == rep_id), None)
+            if index is not None:
+                credits[order_id] = (index, listed[index][1], [share for _, share in listed])
         payments = defaultdict(list)
         for invoice_id, pk, amount, paid_on in Payment.objects.filter(invoice_id__in=chunk).order_by(
                 "invoice_id", "pk").values_list("invoice_id", "pk", "amount", "paid_on"):
             payments[invoice_id].append((pk, amount, paid_on))
+        # Each line with its invoice's columns (one query: the invoice's columns repeat per line).
         chunk_lines = list(InvoiceLine.objects.filter(invoice_id__in=chunk).order_by("invoice_id", "position")
-                           .values_list("invoice_id", "pk", "sku", "product_name", "quantity", "line_total", "position"))
+                           .values_list("invoice_id", "pk", "sku", "product_name", "quantity", "line_total", "position",
+                                        "invoice__invoice_number", "invoice__customer__customer_number",
+                                        "invoice__status", "invoice__paid_on", "invoice__total", "invoice__order_id"))
         # Probed by the lines' own ids (see StatementLine.Meta.indexes): probing by rep would read every
         # line this very statement has written so far, once per chunk — quadratic in its size.
         earned = defaultdict(set)
@@ -261,14 +266,13 @@ def write_sales_lines(statement: CommissionStatement, plan: CommissionPlan, comp
                     invoice_line_id__in=may_have_earned, live=True, sales_rep_id=rep_id).order_by().values_list(
                     "invoice_line_id", "payment_id"):
                 earned[line_id].add(payment_id)
-        for invoice_id, line_id, sku, name, quantity, whole, position in chunk_lines:
-            _, number, customer, status, paid_on, total, order_id = invoices[invoice_id]
-            order_credits = credits[order_id]
-            index = next((i for i, (rep, _) in enumerate(order_credits) if rep == rep_id), None)
-            if index is None:
+        for (invoice_id, line_id, sku, name, quantity, whole, position, number, customer, status, paid_on, total,
+             order_id) in chunk_lines:
+            credit = credits.get(order_id)
+            if credit is None:
                 continue
-            share = order_credits[index][1]
-            credited = engine.credited_amounts(whole, [s for _, s in order_credits])[index]
+            index, share, shares = credit
+            credited = engine.credited_amounts(whole, shares)[index]
             prior = earned.get(line_id, ())
             if None in prior:
                 continue  # earned whole: done
