@@ -235,10 +235,14 @@ def write_sales_lines(statement: CommissionStatement, plan: CommissionPlan, comp
     lines.stage()
     for chunk in _chunks(_candidate_invoices(statement, window), INVOICES_PER_CHUNK):
         _share_lock(chunk)
+        # (The invoices alone, not joined to their lines: a planner that expects few lines per chunk then
+        # hashes the whole invoice table once per chunk.)
+        invoices = {row[0]: row[1:] for row in Invoice.objects.filter(pk__in=chunk).order_by().values_list(
+            "pk", "invoice_number", "customer__customer_number", "status", "paid_on", "total", "order_id")}
         # The rep's place among each order's credits and all their shares, once per order.
         order_credits = defaultdict(list)
         for order_id, sales_rep_id, share in SalesCredit.objects.filter(
-                order_id__in=Invoice.objects.filter(pk__in=chunk).values("order_id")).order_by(
+                order_id__in=[row[5] for row in invoices.values()]).order_by(
                 "order_id", "position").values_list("order_id", "sales_rep_id", "share"):
             order_credits[order_id].append((sales_rep_id, share))
         credits = {}
@@ -250,11 +254,8 @@ def write_sales_lines(statement: CommissionStatement, plan: CommissionPlan, comp
         for invoice_id, pk, amount, paid_on in Payment.objects.filter(invoice_id__in=chunk).order_by(
                 "invoice_id", "pk").values_list("invoice_id", "pk", "amount", "paid_on"):
             payments[invoice_id].append((pk, amount, paid_on))
-        # Each line with its invoice's columns (one query: the invoice's columns repeat per line).
         chunk_lines = list(InvoiceLine.objects.filter(invoice_id__in=chunk).order_by("invoice_id", "position")
-                           .values_list("invoice_id", "pk", "sku", "product_name", "quantity", "line_total", "position",
-                                        "invoice__invoice_number", "invoice__customer__customer_number",
-                                        "invoice__status", "invoice__paid_on", "invoice__total", "invoice__order_id"))
+                           .values_list("invoice_id", "pk", "sku", "product_name", "quantity", "line_total", "position"))
         # Probed by the lines' own ids (see StatementLine.Meta.indexes): probing by rep would read every
         # line this very statement has written so far, once per chunk — quadratic in its size.
         earned = defaultdict(set)
@@ -266,8 +267,8 @@ def write_sales_lines(statement: CommissionStatement, plan: CommissionPlan, comp
                     invoice_line_id__in=may_have_earned, live=True, sales_rep_id=rep_id).order_by().values_list(
                     "invoice_line_id", "payment_id"):
                 earned[line_id].add(payment_id)
-        for (invoice_id, line_id, sku, name, quantity, whole, position, number, customer, status, paid_on, total,
-             order_id) in chunk_lines:
+        for invoice_id, line_id, sku, name, quantity, whole, position in chunk_lines:
+            number, customer, status, paid_on, total, order_id = invoices[invoice_id]
             credit = credits.get(order_id)
             if credit is None:
                 continue

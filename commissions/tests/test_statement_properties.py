@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, OuterRef, Q, Subquery
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -30,7 +30,7 @@ from commissions.statements import services as statements
 from commissions.tests import reference as ref
 from nymble.api.problems import Conflict
 from orders import services as orders
-from orders.models import Payment, ProductPrice
+from orders.models import CreditMemoLine, InvoiceLine, Payment, ProductPrice
 from orders.tests.conftest import add_product
 from nymble.tests.factories import tier
 
@@ -559,6 +559,8 @@ class Run:
     # ------------------------------------------------------------ invariants, on the product's rows alone
 
     def check_invariants(self) -> None:
+        # The database does not check a statement line's foreign keys (see StatementLine): generation must.
+        assert not dangling_references(), dangling_references()
         live = StatementLine.objects.filter(live=True)
         # No earning (invoice line, rep, payment) — nor a return — on two live statements.
         assert not live.filter(invoice_line__isnull=False).values("invoice_line", "sales_rep", "payment").annotate(
@@ -627,6 +629,26 @@ class Run:
                     if everyone and all((returned.invoice_line_key, self.reps[rep].pk) in earned
                                         for rep, _ in built.credits):
                         assert back == -(returned.quantity * returned.price), (built.number, returned, back)
+
+
+def dangling_references() -> list:
+    """Statement lines whose statement, entry, rep, invoice line, payment or credit-memo line is
+    missing or is not the one the line's other references lead to."""
+    lines = StatementLine.objects.annotate(
+        statement_rep=Subquery(CommissionStatement.objects.filter(pk=OuterRef("statement_id")).values("sales_rep_id")),
+        entry_statement=Subquery(StatementEntry.objects.filter(pk=OuterRef("entry_id")).values("statement_id")),
+        entry_invoice=Subquery(StatementEntry.objects.filter(pk=OuterRef("entry_id")).values("invoice_id")),
+        line_invoice=Subquery(InvoiceLine.objects.filter(pk=OuterRef("invoice_line_id")).values("invoice_id")),
+        payment_invoice=Subquery(Payment.objects.filter(pk=OuterRef("payment_id")).values("invoice_id")),
+        memo_invoice=Subquery(CreditMemoLine.objects.filter(pk=OuterRef("credit_memo_line_id"))
+                              .values("credit_memo__invoice_id")),
+    )
+    wrong = (Q(statement_rep__isnull=True) | ~Q(statement_rep=F("sales_rep_id"))
+             | Q(entry_statement__isnull=True) | ~Q(entry_statement=F("statement_id"))
+             | Q(invoice_line__isnull=False) & (Q(line_invoice__isnull=True) | ~Q(line_invoice=F("entry_invoice")))
+             | Q(payment__isnull=False) & (Q(payment_invoice__isnull=True) | ~Q(payment_invoice=F("entry_invoice")))
+             | Q(credit_memo_line__isnull=False) & (Q(memo_invoice__isnull=True) | ~Q(memo_invoice=F("entry_invoice"))))
+    return list(lines.filter(wrong).values_list("pk", flat=True)[:10])
 
 
 @given(world=worlds())
