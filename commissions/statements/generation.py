@@ -94,11 +94,13 @@ class StatementLines:
         self.staged = bool(schedule.thresholds) and connection.vendor == "postgresql"
         self.staging = f"staged_lines_{uuid.uuid4().hex}" if self.staged else None
         self.to_staging = False  # while pass 1 writes a staged statement's sales lines
-        # Invoice → its entry: the entry's id once written (a million model instances would not fit
-        # the memory aim), the unsaved entry until then.
+        # Invoice → its entry: the entry's id (a million model instances would not fit the memory
+        # aim). On PostgreSQL ids are taken from the entries' sequence ahead and new entries written by
+        # COPY as rows; on SQLite an entry is an unsaved instance until bulk_create gives it its id.
         self.entries: dict[object, StatementEntry | int] = dict(
             StatementEntry.objects.filter(statement=statement).values_list("invoice_id", "pk"))
-        self.new_entries: list[StatementEntry] = []
+        self.new_entries: list[StatementEntry | tuple] = []
+        self.free_ids: list[int] = []
         self.rows: list[tuple] = []
         # As COPY's text reads them: dumped once, not once per line.
         self.prefix = (str(statement.pk), str(statement.sales_rep_id), True)
@@ -106,11 +108,16 @@ class StatementLines:
     def entry_for(self, invoice_id, invoice_number: str, customer_number: str) -> StatementEntry | int:
         entry = self.entries.get(invoice_id)
         if entry is None:
-            entry = self.entries[invoice_id] = StatementEntry(
-                statement=self.statement, invoice_id=invoice_id, invoice_number=invoice_number,
-                customer_number=customer_number, commission=ZERO,
-            )
-            self.new_entries.append(entry)
+            if connection.vendor == "postgresql":
+                if not self.free_ids:
+                    self.free_ids = _entry_ids(BATCH)
+                entry = self.free_ids.pop()
+                self.new_entries.append((entry, self.prefix[0], invoice_id, invoice_number, customer_number, ZERO))
+            else:
+                entry = StatementEntry(statement=self.statement, invoice_id=invoice_id, invoice_number=invoice_number,
+                                       customer_number=customer_number, commission=ZERO)
+                self.new_entries.append(entry)
+            self.entries[invoice_id] = entry
         return entry
 
     def add(self, entry: StatementEntry | int, earning: tuple, staged: tuple = ()) -> None:
@@ -128,9 +135,12 @@ class StatementLines:
 
     def flush(self) -> None:
         if self.new_entries:
-            StatementEntry.objects.bulk_create(self.new_entries, batch_size=BATCH)
-            for entry in self.new_entries:
-                self.entries[entry.invoice_id] = entry.pk
+            if connection.vendor == "postgresql":
+                _copy(StatementEntry._meta.db_table, ENTRY_COLUMNS, self.new_entries)
+            else:
+                StatementEntry.objects.bulk_create(self.new_entries, batch_size=BATCH)
+                for entry in self.new_entries:
+                    self.entries[entry.invoice_id] = entry.pk
             self.new_entries = []
         if not self.rows:
             return
@@ -157,6 +167,17 @@ class StatementLines:
                     f"CREATE TEMPORARY TABLE {self.staging} ON COMMIT DROP AS SELECT entry_id, {', '.join(EARNING)}, "
                     f"''::text AS invoice_number, 0 AS position, line_amount AS whole_amount "
                     f"FROM {StatementLine._meta.db_table} WHERE false")
+
+
+ENTRY_COLUMNS = ("id", "statement_id", "invoice_id", "invoice_number", "customer_number", "commission")
+
+
+def _entry_ids(count: int) -> list[int]:
+    """`count` fresh ids of statement entries, from their sequence (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                       [StatementEntry._meta.db_table, count])
+        return [row[0] for row in cursor.fetchall()][::-1]
 
 
 def _copy(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
