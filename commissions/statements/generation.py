@@ -48,7 +48,7 @@ from commissions.models import (
 from orders.models import CreditMemoLine, Invoice, InvoiceLine, InvoiceStatus, Payment, SalesCredit
 
 BATCH = 5000
-INVOICES_PER_CHUNK = 500
+INVOICES_PER_CHUNK = 2000
 ZERO = Decimal("0.00")
 # A line's columns: the statement's three, its entry's, then what `StatementLines.add` is given (EARNING).
 EARNING = (
@@ -510,9 +510,18 @@ def write_clawbacks(statement: CommissionStatement, plan: CommissionPlan, lines:
 
 def statement_totals(statement: CommissionStatement) -> tuple[Decimal, Decimal]:
     """Each entry's commission and the statement's (lines total, sales total), summed by the database."""
-    by_entry = StatementLine.objects.filter(entry_id=OuterRef("pk")).values("entry_id").annotate(
-        total=Sum("commission")).values("total")
-    StatementEntry.objects.filter(statement=statement).update(commission=Coalesce(Subquery(by_entry), ZERO))
+    if connection.vendor == "postgresql":
+        # One grouped pass over the statement's lines, not a subquery per entry (entries without lines
+        # keep the 0.00 they were written with).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {StatementEntry._meta.db_table} e SET commission = t.total FROM (SELECT entry_id, "
+                f"sum(commission) AS total FROM {StatementLine._meta.db_table} WHERE statement_id = %s "
+                f"GROUP BY entry_id) t WHERE e.id = t.entry_id", [statement.pk])
+    else:
+        by_entry = StatementLine.objects.filter(entry_id=OuterRef("pk")).values("entry_id").annotate(
+            total=Sum("commission")).values("total")
+        StatementEntry.objects.filter(statement=statement).update(commission=Coalesce(Subquery(by_entry), ZERO))
     totals = StatementLine.objects.filter(statement=statement).aggregate(
         lines=Coalesce(Sum("commission"), ZERO),
         sales=Coalesce(Sum("line_amount", filter=Q(credit_memo_line__isnull=True)), ZERO),
