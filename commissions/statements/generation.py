@@ -362,14 +362,14 @@ def apply_accelerators(statement: CommissionStatement, lines: StatementLines) ->
 
 # §6's order of a statement's sales lines, in the staging table's columns.
 STAGED_ORDER = "line_date, length(invoice_number), invoice_number, position, payment_id NULLS FIRST"
-# round(B x m) for a multiplier m that is a decimal (a tier's, or 1), exactly as engine.line_commission:
-# B = LineAmount x Rate; or for a per-unit line Quantity x AmountPerUnit x (LineAmount / A), half away
-# from zero by integer division (numeric division would round on its own); Share when A is 0.
+# round(B x m) for a line's multiplier m, a decimal (a tier's, or 1), exactly as engine.line_commission:
+# B = LineAmount x Rate; or for a per-unit line Quantity x AmountPerUnit x (LineAmount / A), rounded half
+# away from zero by integer division (numeric division would round on its own); Share when A is 0.
 STAGED_COMMISSION = """CASE
-    WHEN rate IS NOT NULL THEN round(line_amount * rate * {m}, 2)
-    WHEN whole_amount = 0 THEN round(quantity * amount_per_unit * share * {m}, 2)
-    ELSE sign(quantity * amount_per_unit * line_amount * {m} * whole_amount)
-         * div(200 * abs(quantity * amount_per_unit * line_amount * {m}) + abs(whole_amount), 2 * abs(whole_amount))
+    WHEN rate IS NOT NULL THEN round(line_amount * rate * m, 2)
+    WHEN whole_amount = 0 THEN round(quantity * amount_per_unit * share * m, 2)
+    ELSE sign(quantity * amount_per_unit * line_amount * m * whole_amount)
+         * div(200 * abs(quantity * amount_per_unit * line_amount * m) + abs(whole_amount), 2 * abs(whole_amount))
          * 0.01 END"""
 
 
@@ -401,7 +401,7 @@ def _accelerate_staged(lines: StatementLines, fixed: Fraction | None) -> None:
             SELECT *, ({multiplier})::numeric AS m, ({spans}) AS spans FROM ordered
         ), written AS (
             INSERT INTO {StatementLine._meta.db_table} ({', '.join(LINE_COLUMNS)})
-            SELECT %(statement)s, %(rep)s, true, entry_id, {earning}, m, m, 1, {STAGED_COMMISSION.format(m='m')}
+            SELECT %(statement)s, %(rep)s, true, entry_id, {earning}, m, m, 1, {STAGED_COMMISSION}
             FROM tiered WHERE NOT spans
         )
         SELECT {staged}, s0 FROM tiered WHERE spans"""
