@@ -561,6 +561,41 @@ class CompiledPlan:
             low = m & -m
         return self._ratings[low.bit_length()]
 
+    # ---- the same decision as tables (rating inside a database) --------------
+    #
+    # ``rate`` ANDs four masks and takes the lowest bit set; the amount mask only
+    # matters when that bit is a bounded rule's, and ANDing it always gives the
+    # same lowest bit (it never clears an unbounded rule's bit). So a line's
+    # rating is ``slot_ratings[lowest bit of product_mask & day_mask &
+    # amount_mask]``: the product and day masks are looked up per distinct value,
+    # the amount mask is two bisections into ``amount_bounds``. Bit 0 (outside
+    # the plan window) rates None.
+
+    @property
+    def slot_count(self) -> int:
+        return len(self._slots)
+
+    @property
+    def slot_ratings(self) -> list[Rating | None]:
+        """The rating of each bit, in bit order (bit 0: None, outside the plan window)."""
+        return self._ratings[1:]
+
+    def product_mask(self, sku: str, product_name: str) -> int:
+        """The bits a line's SKU and product name leave set."""
+        return (self._sku_masks.get(sku) or self._sku_mask(sku)) & (
+            self._name_masks.get(product_name) or self._name_mask(product_name))
+
+    def day_mask(self, customer_number: str, line_date: date) -> int:
+        """The bits a line's customer and date leave set."""
+        return (self._date_masks.get(line_date) or self._date_mask(line_date)) & (
+            self._customer_masks.get(customer_number) or self._customer_mask(customer_number, line_date))
+
+    @property
+    def amount_bounds(self) -> tuple[list[Decimal], list[int], list[Decimal], list[int]]:
+        """(mins ascending, ok masks, maxes ascending, ok masks): a whole amount A leaves set
+        ``min_ok[count of mins <= A] & max_ok[count of maxes < A]``."""
+        return self._min_values, self._min_ok, self._max_values, self._max_ok
+
     def rate_rows(self, rows: Iterable[tuple]) -> Iterator[Rating | None]:
         """Rate ``(sku, product_name, customer_number, amount, line_date)`` rows.
 

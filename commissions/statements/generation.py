@@ -48,6 +48,9 @@ from commissions.models import (
 from orders.models import CreditMemoLine, Invoice, InvoiceLine, InvoiceStatus, Payment, SalesCredit
 
 BATCH = 5000
+# PostgreSQL takes pass 1 in SQL (see _write_sales_lines_in_database); off, it runs in Python as on SQLite,
+# which the property tests use to hold the two equal.
+RATE_IN_DATABASE = True
 INVOICES_PER_CHUNK = 2000
 ZERO = Decimal("0.00")
 # A line's columns: the statement's three, its entry's, then what `StatementLines.add` is given (EARNING).
@@ -91,7 +94,9 @@ class StatementLines:
     def __init__(self, statement: CommissionStatement, schedule: engine.MultiplierSchedule):
         self.statement = statement
         self.schedule = schedule
-        self.staged = bool(schedule.thresholds) and connection.vendor == "postgresql"
+        # Pass 1 inside the database (PostgreSQL, unless RATE_IN_DATABASE is off): every sales line staged.
+        self.in_database = RATE_IN_DATABASE and connection.vendor == "postgresql"
+        self.staged = self.in_database or (bool(schedule.thresholds) and connection.vendor == "postgresql")
         self.staging = f"staged_lines_{uuid.uuid4().hex}" if self.staged else None
         self.to_staging = False  # while pass 1 writes a staged statement's sales lines
         # Invoice → its entry: the entry's id (a million model instances would not fit the memory
@@ -119,6 +124,19 @@ class StatementLines:
                 self.new_entries.append(entry)
             self.entries[invoice_id] = entry
         return entry
+
+    def load_entries(self, invoice_ids) -> None:
+        """Learns the entries the database wrote itself (pass 1 inside the database) for these invoices."""
+        self.entries.update(StatementEntry.objects.filter(statement=self.statement, invoice_id__in=invoice_ids)
+                            .values_list("invoice_id", "pk"))
+
+    def staged_source(self) -> str:
+        """The staged sales lines with STAGED_COLUMNS (in the database they carry their invoice instead of
+        their entry, whose id the database gave after them); SQL taking the parameter `statement`."""
+        if not self.in_database:
+            return self.staging
+        return (f"(SELECT e.id AS entry_id, s.* FROM {self.staging} s JOIN {StatementEntry._meta.db_table} e "
+                f"ON e.invoice_id = s.invoice_id AND e.statement_id = %(statement)s) staged")
 
     def add(self, entry: StatementEntry | int, earning: tuple, staged: tuple = ()) -> None:
         """One line: `earning` holds the EARNING columns; `staged` the staging's extra ones, for a
@@ -199,7 +217,7 @@ def _storage(multiplier) -> tuple:
 # ---------------------------------------------------------------- pass 1: sales earnings
 
 
-def _candidate_invoices(statement: CommissionStatement, window: Window) -> list:
+def _candidate_invoices(statement: CommissionStatement, window: Window):
     """The rep's invoices in the statement's currency with a payment dated in the window. With
     catch-up (a window with no start) that would be every invoice the rep ever had, so only those
     with something left to earn: a line neither earned whole by the rep nor earned by it for some
@@ -220,7 +238,7 @@ def _candidate_invoices(statement: CommissionStatement, window: Window) -> list:
         open_line = InvoiceLine.objects.filter(invoice_id=OuterRef("pk")).exclude(
             Exists(earned.filter(payment__isnull=True))).filter(Exists(unearned_payment))
         invoices = invoices.filter(Exists(open_line))
-    return list(invoices.order_by("pk").values_list("pk", flat=True))
+    return invoices.order_by("pk").values_list("pk", flat=True)
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
@@ -242,6 +260,14 @@ def _share_lock(invoice_ids: list[int]) -> None:
 def write_sales_lines(statement: CommissionStatement, plan: CommissionPlan, compiled: engine.CompiledPlan,
                       lines: StatementLines) -> None:
     """Pass 1 (see the module docstring)."""
+    if lines.in_database:
+        _write_sales_lines_in_database(statement, plan, compiled, lines)
+    else:
+        _write_sales_lines_in_python(statement, plan, compiled, lines)
+
+
+def _write_sales_lines_in_python(statement: CommissionStatement, plan: CommissionPlan,
+                                 compiled: engine.CompiledPlan, lines: StatementLines) -> None:
     rep_id, window = statement.sales_rep_id, Window.of(statement)
     by_payment = plan.commission_basis == CommissionBasis.PAYMENT
     one = _storage(1)
@@ -254,7 +280,7 @@ def write_sales_lines(statement: CommissionStatement, plan: CommissionPlan, comp
     earlier_end = CommissionStatement.objects.filter(sales_rep_id=rep_id).exclude(pk=statement.pk).exclude(
         status=StatementStatus.VOID).aggregate(end=Max("period_end"))["end"]
     lines.stage()
-    for chunk in _chunks(_candidate_invoices(statement, window), INVOICES_PER_CHUNK):
+    for chunk in _chunks(list(_candidate_invoices(statement, window)), INVOICES_PER_CHUNK):
         _share_lock(chunk)
         # (The invoices alone, not joined to their lines: a planner that expects few lines per chunk then
         # hashes the whole invoice table once per chunk.)
@@ -322,15 +348,163 @@ def write_sales_lines(statement: CommissionStatement, plan: CommissionPlan, comp
     lines.flush()
 
 
+# ---------------------------------------------------------------- pass 1 inside PostgreSQL
+
+
+def _bits(mask: int, width: int) -> str:
+    """A compiled plan's mask as a bit string, bit 0 first (so the first '1' is the winning slot)."""
+    return format(mask, f"0{width}b")[::-1]
+
+
+def _temporary_table(cursor, name: str, columns: str, rows: list[tuple]) -> None:
+    cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns}) ON COMMIT DROP")
+    with cursor.copy(f"COPY {name} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    cursor.execute(f"ANALYZE {name}")
+
+
+# round(n / d) to cents, half away from zero, exactly (d > 0): numeric division would round on its own.
+def _cents(numerator: str, denominator: str) -> str:
+    return f"(sign({numerator}) * div(200 * abs({numerator}) + {denominator}, 2 * {denominator}) * 0.01)"
+
+
+def _write_sales_lines_in_database(statement: CommissionStatement, plan: CommissionPlan,
+                                   compiled: engine.CompiledPlan, lines: StatementLines) -> None:
+    """Pass 1 on PostgreSQL: the same decisions as `_write_sales_lines_in_python`, taken by the database
+    in one INSERT … SELECT into the staging table, so that no line travels to Python and back.
+
+    The rating stays the engine's: it rates each distinct product (SKU and name) and each distinct
+    (customer, day) of the candidates into a mask of the plan's outcomes (CompiledPlan.product_mask,
+    day_mask), loaded as two small tables; a line's outcome is the first bit set in the AND of its two
+    masks and its amount's (two bisections by width_bucket), as in CompiledPlan.rate. Credits, payment
+    shares and the earned-before look-up are §6's arithmetic written in SQL, exact: numeric products
+    and round() (half away from zero) for credits, integer division for the shares' rounding."""
+    rep_id, window = statement.sales_rep_id, Window.of(statement)
+    earlier_end = CommissionStatement.objects.filter(sales_rep_id=rep_id).exclude(pk=statement.pk).exclude(
+        status=StatementStatus.VOID).aggregate(end=Max("period_end"))["end"]
+    tag = uuid.uuid4().hex
+    candidates, products, days = f"candidates_{tag}", f"product_masks_{tag}", f"day_masks_{tag}"
+    invoice, invoice_line, payment = Invoice._meta.db_table, InvoiceLine._meta.db_table, Payment._meta.db_table
+    customer = Invoice._meta.get_field("customer").related_model._meta.db_table
+    params = {"rep": rep_id, "start": window.start, "end": window.end, "earlier_end": earlier_end,
+              "by_payment": plan.commission_basis == CommissionBasis.PAYMENT, "paid": InvoiceStatus.PAID}
+
+    def in_window(day: str) -> str:
+        return f"({day} <= %(end)s AND (%(start)s::date IS NULL OR {day} >= %(start)s::date))"
+
+    width, ratings = compiled.slot_count, compiled.slot_ratings
+    with connection.cursor() as cursor:
+        query, query_params = _candidate_invoices(statement, window).query.sql_with_params()
+        cursor.execute(f"CREATE TEMPORARY TABLE {candidates} ON COMMIT DROP AS SELECT q.pk AS id FROM ({query}) q",
+                       query_params)
+        cursor.execute(f"ANALYZE {candidates}")
+        # FOR SHARE in id order, as _share_lock (one statement instead of one per chunk).
+        cursor.execute(f"SELECT 1 FROM {invoice} WHERE id IN (SELECT id FROM {candidates}) ORDER BY id FOR SHARE")
+        cursor.execute(f"SELECT DISTINCT sku, product_name FROM {invoice_line} "
+                       f"WHERE invoice_id IN (SELECT id FROM {candidates})")
+        _temporary_table(cursor, products, "sku text, product_name text, mask varbit", [
+            (sku, name, _bits(compiled.product_mask(sku, name), width)) for sku, name in cursor.fetchall()])
+        cursor.execute(
+            f"SELECT c.customer_number, d.day FROM (SELECT p.invoice_id, p.paid_on AS day FROM {payment} p "
+            f"WHERE p.invoice_id IN (SELECT id FROM {candidates}) UNION SELECT i.id, i.paid_on FROM {invoice} i "
+            f"WHERE i.id IN (SELECT id FROM {candidates}) AND i.paid_on IS NOT NULL) d "
+            f"JOIN {invoice} i ON i.id = d.invoice_id JOIN {customer} c ON c.id = i.customer_id "
+            f"WHERE {in_window('d.day')} GROUP BY 1, 2", params)
+        _temporary_table(cursor, days, "customer_number text, day date, mask varbit", [
+            (number, day, _bits(compiled.day_mask(number, day), width)) for number, day in cursor.fetchall()])
+        # The outcome: position of the first 1 (bit b at position b + 1); bit 0 rates None (left out).
+        mins, min_ok, maxes, max_ok = compiled.amount_bounds
+        outcome = "pm.mask & dm.mask"
+        if mins:
+            params |= {"mins": mins, "min_ok": [_bits(mask, width) for mask in min_ok]}
+            outcome += " & (%(min_ok)s::varbit[])[width_bucket(e.whole, %(mins)s::numeric[]) + 1]"
+        if maxes:  # count of maxes < A = len - count of -maxes <= -A
+            params |= {"negated_maxes": sorted(-value for value in maxes),
+                       "max_ok": [_bits(mask, width) for mask in max_ok]}
+            outcome += (f" & (%(max_ok)s::varbit[])[{len(maxes)} - width_bucket(-e.whole, "
+                        f"%(negated_maxes)s::numeric[]) + 1]")
+        rated = [(position, rating.rate, rating.amount_per_unit, rating.source)
+                 for position, rating in enumerate(ratings, start=1) if rating is not None]
+        params |= {"positions": [row[0] for row in rated], "rates": [row[1] for row in rated],
+                   "per_unit": [row[2] for row in rated], "sources": [row[3] for row in rated]}
+        credited = ("CASE WHEN NOT cr.last THEN round(l.line_total * cr.share, 2) "
+                    "WHEN cardinality(cr.before) = 0 THEN l.line_total "
+                    "ELSE l.line_total - (SELECT sum(round(l.line_total * s, 2)) FROM unnest(cr.before) s) END")
+        by_payments = "(line.prior IS NOT NULL OR %(by_payment)s)"
+        share = (f"{_cents('line.credited * p.received', 'line.total')} - "
+                 f"{_cents('line.credited * (p.received - p.amount)', 'line.total')}")
+        sql = f"""
+            CREATE TEMPORARY TABLE {lines.staging} ON COMMIT DROP AS
+            WITH inv AS MATERIALIZED (
+                SELECT i.id, i.invoice_number, c.customer_number, i.status, i.paid_on, i.total, i.order_id,
+                       (SELECT min(p.paid_on) FROM {payment} p WHERE p.invoice_id = i.id) AS first_paid
+                FROM {invoice} i JOIN {customer} c ON c.id = i.customer_id
+                WHERE i.id IN (SELECT id FROM {candidates})
+            ), credit AS MATERIALIZED (
+                SELECT mine.order_id, mine.share,
+                       NOT EXISTS (SELECT FROM {SalesCredit._meta.db_table} o
+                                   WHERE o.order_id = mine.order_id AND o.position > mine.position) AS last,
+                       ARRAY(SELECT o.share FROM {SalesCredit._meta.db_table} o
+                             WHERE o.order_id = mine.order_id AND o.position < mine.position) AS before
+                FROM {SalesCredit._meta.db_table} mine
+                WHERE mine.sales_rep_id = %(rep)s AND mine.order_id IN (SELECT order_id FROM inv)
+            ), pay AS MATERIALIZED (
+                SELECT p.invoice_id, p.id, p.paid_on, p.amount,
+                       sum(p.amount) OVER (PARTITION BY p.invoice_id ORDER BY p.id) AS received
+                FROM {payment} p WHERE p.invoice_id IN (SELECT id FROM {candidates})
+            ), line AS (
+                SELECT l.id, l.invoice_id, l.sku, l.product_name, l.quantity, l.line_total AS whole, l.position,
+                       inv.invoice_number, inv.customer_number, inv.status, inv.paid_on, inv.total, cr.share,
+                       {credited} AS credited, earned.payments AS prior
+                FROM {invoice_line} l JOIN inv ON inv.id = l.invoice_id JOIN credit cr ON cr.order_id = inv.order_id
+                LEFT JOIN LATERAL (
+                    SELECT bool_or(s.payment_id IS NULL) AS whole, array_agg(s.payment_id) AS payments
+                    FROM {StatementLine._meta.db_table} s
+                    WHERE %(earlier_end)s::date IS NOT NULL
+                      AND coalesce(inv.first_paid, %(earlier_end)s::date) <= %(earlier_end)s::date
+                      AND s.invoice_line_id = l.id AND s.live AND s.sales_rep_id = %(rep)s
+                ) earned ON true
+                WHERE earned.whole IS NOT TRUE
+            ), earning AS (
+                SELECT line.*, p.id AS payment_id, coalesce(p.paid_on, line.paid_on) AS day,
+                       CASE WHEN p.id IS NULL THEN line.credited ELSE {share} END AS amount
+                FROM line LEFT JOIN pay p ON {by_payments} AND p.invoice_id = line.invoice_id
+                     AND {in_window('p.paid_on')} AND (line.prior IS NULL OR p.id <> ALL(line.prior))
+                WHERE CASE WHEN {by_payments} THEN p.id IS NOT NULL
+                           ELSE line.status = %(paid)s AND {in_window('line.paid_on')} END
+            ), rating AS (
+                SELECT * FROM unnest(%(positions)s::int[], %(rates)s::numeric[], %(per_unit)s::numeric[],
+                                     %(sources)s::text[]) AS r(position, rate, amount_per_unit, source)
+            )
+            SELECT e.invoice_id, e.customer_number, e.id AS invoice_line_id, e.payment_id,
+                   NULL::bigint AS credit_memo_line_id, e.day AS line_date, e.sku, e.product_name, e.quantity,
+                   e.amount AS line_amount, e.share, r.rate, r.amount_per_unit, r.source AS rate_source,
+                   1::numeric AS multiplier, 1::numeric AS multiplier_numerator, 1::numeric AS multiplier_denominator,
+                   0::numeric AS commission, e.invoice_number, e.position, e.whole AS whole_amount
+            FROM earning e
+            JOIN {products} pm ON pm.sku = e.sku AND pm.product_name = e.product_name
+            JOIN {days} dm ON dm.customer_number = e.customer_number AND dm.day = e.day
+            JOIN rating r ON r.position = position(B'1' IN {outcome})
+            WHERE e.payment_id IS NULL OR e.amount <> 0"""
+        cursor.execute(sql, params)
+        cursor.execute(
+            f"INSERT INTO {StatementEntry._meta.db_table} ({', '.join(ENTRY_COLUMNS[1:])}) "
+            f"SELECT DISTINCT ON (invoice_id) %s, invoice_id, invoice_number, customer_number, 0 FROM {lines.staging} "
+            f"ORDER BY invoice_id ON CONFLICT (statement_id, invoice_id) DO NOTHING", [statement.pk])
+
+
 # ---------------------------------------------------------------- pass 2: accelerators
 
 
 def apply_accelerators(statement: CommissionStatement, lines: StatementLines) -> None:
     """Pass 2: each sales line's multiplier and final commission, in §6's order."""
     schedule = lines.schedule
-    if not schedule.thresholds:
+    if not schedule.thresholds and not lines.in_database:
         return
-    fixed = schedule.retroactive(_sales_total(statement, lines)) if schedule.method == engine.RETROACTIVE else None
+    fixed = None
+    if schedule.thresholds and schedule.method == engine.RETROACTIVE:
+        fixed = schedule.retroactive(_sales_total(statement, lines))
     if lines.staged:
         lines.to_staging = False
         _accelerate_staged(lines, fixed)
@@ -379,7 +553,9 @@ def _accelerate_staged(lines: StatementLines, fixed: Fraction | None) -> None:
     with no threshold strictly between: nearly all) has that tier's multiplier, a decimal, and its
     commission is exact in SQL; Retroactive's m is one decimal for every line. The few lines that
     straddle a threshold come back to the engine for their exact mean multiplier."""
-    if fixed is not None:
+    if not lines.schedule.thresholds:  # (pass 1 inside the database staged them all)
+        multiplier, spans, params = "1", "false", {}
+    elif fixed is not None:
         multiplier, spans, params = "%(fixed)s", "false", {"fixed": engine.display_multiplier(fixed)}
     else:
         tiers = lines.schedule.tiers
@@ -389,20 +565,26 @@ def _accelerate_staged(lines: StatementLines, fixed: Fraction | None) -> None:
         multiplier += " ELSE 1 END"
         spans = "line_amount < 0 OR " + " OR ".join(
             f"(s0 < %(t{i})s AND %(t{i})s < s0 + line_amount)" for i in range(len(tiers)))
+    # Without a running total the lines go in as pass 1 in Python writes them (entry, position, payment):
+    # their ids are the order a statement shows an entry's lines in. (With one they go in §6's order.)
+    running, written_order = "0", "ORDER BY entry_id, position, payment_id NULLS FIRST"
+    if spans != "false":
+        running = (f"coalesce(sum(line_amount) OVER (ORDER BY {STAGED_ORDER} "
+                   f"ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)")
+        written_order = ""
     params |= {"statement": lines.statement.pk, "rep": lines.statement.sales_rep_id}
     staged = ", ".join(STAGED_COLUMNS)
     earning = ", ".join(c for c in EARNING if not c.startswith("multiplier") and c != "commission")
     sql = f"""
         WITH ordered AS MATERIALIZED (
-            SELECT {staged}, coalesce(sum(line_amount) OVER (ORDER BY {STAGED_ORDER}
-                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS s0
-            FROM {lines.staging}
+            SELECT {staged}, {running} AS s0
+            FROM {lines.staged_source()}
         ), tiered AS (
             SELECT *, ({multiplier})::numeric AS m, ({spans}) AS spans FROM ordered
         ), written AS (
             INSERT INTO {StatementLine._meta.db_table} ({', '.join(LINE_COLUMNS)})
             SELECT %(statement)s, %(rep)s, true, entry_id, {earning}, m, m, 1, {STAGED_COMMISSION}
-            FROM tiered WHERE NOT spans
+            FROM tiered WHERE NOT spans {written_order}
         )
         SELECT {staged}, s0 FROM tiered WHERE spans"""
     with connection.cursor() as cursor:
@@ -482,6 +664,8 @@ def write_clawbacks(statement: CommissionStatement, plan: CommissionPlan, lines:
     )
     if not rows:
         return
+    if lines.in_database:
+        lines.load_entries({row[0] for row in rows})
     credits = defaultdict(list)
     for order_id, sales_rep_id, share in SalesCredit.objects.filter(
             order_id__in={row[3] for row in rows}).order_by("order_id", "position").values_list(
