@@ -703,6 +703,18 @@ def profile_generate(generate, *, cprofile: bool):
         return result
 
     compiler.SQLCompiler.execute_sql = execute_sql
+    # Statements the generation sends through a raw cursor (pass 1 inside the database, pass 2, totals),
+    # each named by its first words with the generated table names' hex left out.
+    from django.db.backends import utils as db_utils
+    raw_execute = db_utils.CursorWrapper.execute
+
+    def named_execute(self, sql, params=None):
+        if timer.stack and timer.stack[-1][0][-1] == sql_name:  # the ORM's: timed already
+            return raw_execute(self, sql, params)
+        words = " ".join(re.sub(r"_[0-9a-f]{32}", "", sql).split()[:5])
+        return wrap(f"raw SQL: {words[:60]}", raw_execute)(self, sql, params)
+
+    db_utils.CursorWrapper.execute = named_execute
     compiler.SQLInsertCompiler.execute_sql = wrap(sql_name, compiler.SQLInsertCompiler.execute_sql)
     QuerySet.bulk_create = wrap("bulk_create (entries)", QuerySet.bulk_create)
     db_base.BaseDatabaseWrapper.commit = wrap("commit (deferred foreign-key checks)",

@@ -8,14 +8,16 @@ Three passes, in the generator's one transaction:
    Each line's credited amount, its mode (earned whole under `Invoice`; by payment shares under
    `Payment`, or once any payment share of it is live; nothing more once it earned whole) and
    its rating come from the pure engine. Lines go out in batches (COPY on PostgreSQL) at
-   multiplier 1.
+   multiplier 1. On PostgreSQL the same pass runs inside the database instead
+   (`_write_sales_lines_in_database`): one INSERT … SELECT stages every sales line, rated by
+   masks the engine computes per distinct product and (customer, day); no line travels to Python.
 2. **Accelerators.** With a quota and tiers, a line's multiplier depends on the sales before it
    in §6's order (date, invoice number, position, payment order), which pass 1 does not read in.
    On PostgreSQL pass 1 therefore stages its lines in a temporary table (no indexes, no WAL), and
    pass 2 writes them from there in one INSERT … SELECT, the running total by a window function
    in §6's order; only the few lines straddling a threshold come back to the engine. (SQLite, the
-   embedded default, writes them at multiplier 1 and updates them.) Without tiers there is no
-   pass 2: pass 1 writes the lines as they are.
+   embedded default, writes them at multiplier 1 and updates them.) Without tiers pass 2 only
+   copies the staged lines at multiplier 1 (and on SQLite there is none).
 3. **Clawbacks.** Credit-memo lines against lines commissioned to the rep, on no live statement
    of the rep, at the rate (or amount per unit) and exact multiplier of the rep's latest live
    line for the original — this statement's included, which is why they come last.
@@ -98,6 +100,10 @@ class StatementLines:
         self.in_database = RATE_IN_DATABASE and connection.vendor == "postgresql"
         self.staged = self.in_database or (bool(schedule.thresholds) and connection.vendor == "postgresql")
         self.staging = f"staged_lines_{uuid.uuid4().hex}" if self.staged else None
+        # Pass 1 inside the database gives the entries their ids in this temporary table (invoice_id → id,
+        # `new` when the statement has no entry for it yet); statement_totals writes the new ones once,
+        # with their totals.
+        self.pending_entries = f"pending_entries_{uuid.uuid4().hex}" if self.in_database else None
         self.to_staging = False  # while pass 1 writes a staged statement's sales lines
         # Invoice → its entry: the entry's id (a million model instances would not fit the memory
         # aim). On PostgreSQL ids are taken from the entries' sequence ahead and new entries written by
@@ -125,18 +131,20 @@ class StatementLines:
             self.entries[invoice_id] = entry
         return entry
 
-    def load_entries(self, invoice_ids) -> None:
-        """Learns the entries the database wrote itself (pass 1 inside the database) for these invoices."""
-        self.entries.update(StatementEntry.objects.filter(statement=self.statement, invoice_id__in=invoice_ids)
-                            .values_list("invoice_id", "pk"))
+    def load_entries(self, invoice_ids: list) -> None:
+        """Learns the entries pass 1 inside the database gave these invoices."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT invoice_id, id FROM {self.pending_entries} WHERE invoice_id = ANY(%s)",
+                           [invoice_ids])
+            self.entries.update(cursor.fetchall())
 
     def staged_source(self) -> str:
         """The staged sales lines with STAGED_COLUMNS (in the database they carry their invoice instead of
-        their entry, whose id the database gave after them); SQL taking the parameter `statement`."""
+        their entry, whose id the database gave after them)."""
         if not self.in_database:
             return self.staging
-        return (f"(SELECT e.id AS entry_id, s.* FROM {self.staging} s JOIN {StatementEntry._meta.db_table} e "
-                f"ON e.invoice_id = s.invoice_id AND e.statement_id = %(statement)s) staged")
+        return (f"(SELECT e.id AS entry_id, s.* FROM {self.staging} s JOIN {self.pending_entries} e "
+                f"ON e.invoice_id = s.invoice_id) staged")
 
     def add(self, entry: StatementEntry | int, earning: tuple, staged: tuple = ()) -> None:
         """One line: `earning` holds the EARNING columns; `staged` the staging's extra ones, for a
@@ -488,10 +496,17 @@ def _write_sales_lines_in_database(statement: CommissionStatement, plan: Commiss
             JOIN rating r ON r.position = position(B'1' IN {outcome})
             WHERE e.payment_id IS NULL OR e.amount <> 0"""
         cursor.execute(sql, params)
+        # An id per invoice with lines: the statement's entry, or a new one from the entries' sequence
+        # (COALESCE takes nextval only when there is none). The lines point at it before it is written.
+        entries = StatementEntry._meta.db_table
         cursor.execute(
-            f"INSERT INTO {StatementEntry._meta.db_table} ({', '.join(ENTRY_COLUMNS[1:])}) "
-            f"SELECT DISTINCT ON (invoice_id) %s, invoice_id, invoice_number, customer_number, 0 FROM {lines.staging} "
-            f"ORDER BY invoice_id ON CONFLICT (statement_id, invoice_id) DO NOTHING", [statement.pk])
+            f"CREATE TEMPORARY TABLE {lines.pending_entries} ON COMMIT DROP AS "
+            f"SELECT coalesce(e.id, nextval(pg_get_serial_sequence(%s, 'id'))) AS id, e.id IS NULL AS new, s.* "
+            f"FROM (SELECT invoice_id, min(invoice_number) AS invoice_number, min(customer_number) AS customer_number "
+            f"FROM {lines.staging} GROUP BY invoice_id) s "
+            f"LEFT JOIN {entries} e ON e.statement_id = %s AND e.invoice_id = s.invoice_id",
+            [entries, statement.pk])
+        cursor.execute(f"ANALYZE {lines.pending_entries}")
 
 
 # ---------------------------------------------------------------- pass 2: accelerators
@@ -665,7 +680,7 @@ def write_clawbacks(statement: CommissionStatement, plan: CommissionPlan, lines:
     if not rows:
         return
     if lines.in_database:
-        lines.load_entries({row[0] for row in rows})
+        lines.load_entries(list({row[0] for row in rows}))
     credits = defaultdict(list)
     for order_id, sales_rep_id, share in SalesCredit.objects.filter(
             order_id__in={row[3] for row in rows}).order_by("order_id", "position").values_list(
@@ -692,16 +707,29 @@ def write_clawbacks(statement: CommissionStatement, plan: CommissionPlan, lines:
 # ---------------------------------------------------------------- totals
 
 
-def statement_totals(statement: CommissionStatement) -> tuple[Decimal, Decimal]:
+def statement_totals(statement: CommissionStatement, lines: StatementLines) -> tuple[Decimal, Decimal]:
     """Each entry's commission and the statement's (lines total, sales total), summed by the database."""
+    cent = Decimal("0.01")  # SQLite's sums come back with more places
     if connection.vendor == "postgresql":
         # One grouped pass over the statement's lines, not a subquery per entry (entries without lines
-        # keep the 0.00 they were written with).
+        # keep the 0.00 they were written with); the entries pass 1 left pending are written once, with
+        # their totals, instead of written and updated.
+        totals, entries = f"entry_totals_{uuid.uuid4().hex}", StatementEntry._meta.db_table
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {StatementEntry._meta.db_table} e SET commission = t.total FROM (SELECT entry_id, "
-                f"sum(commission) AS total FROM {StatementLine._meta.db_table} WHERE statement_id = %s "
-                f"GROUP BY entry_id) t WHERE e.id = t.entry_id", [statement.pk])
+                f"CREATE TEMPORARY TABLE {totals} ON COMMIT DROP AS SELECT entry_id, sum(commission) AS commission, "
+                f"sum(line_amount) FILTER (WHERE credit_memo_line_id IS NULL) AS sales "
+                f"FROM {StatementLine._meta.db_table} WHERE statement_id = %s GROUP BY entry_id", [statement.pk])
+            cursor.execute(f"UPDATE {entries} e SET commission = t.commission FROM {totals} t "
+                           f"WHERE e.statement_id = %s AND e.id = t.entry_id", [statement.pk])
+            if lines.pending_entries:
+                cursor.execute(
+                    f"INSERT INTO {entries} ({', '.join(ENTRY_COLUMNS)}) SELECT p.id, %s, p.invoice_id, "
+                    f"p.invoice_number, p.customer_number, coalesce(t.commission, 0) FROM {lines.pending_entries} p "
+                    f"LEFT JOIN {totals} t ON t.entry_id = p.id WHERE p.new", [statement.pk])
+            cursor.execute(f"SELECT coalesce(sum(commission), 0), coalesce(sum(sales), 0) FROM {totals}")
+            lines_total, sales_total = cursor.fetchone()
+        return lines_total.quantize(cent), sales_total.quantize(cent)
     else:
         by_entry = StatementLine.objects.filter(entry_id=OuterRef("pk")).values("entry_id").annotate(
             total=Sum("commission")).values("total")
@@ -710,5 +738,4 @@ def statement_totals(statement: CommissionStatement) -> tuple[Decimal, Decimal]:
         lines=Coalesce(Sum("commission"), ZERO),
         sales=Coalesce(Sum("line_amount", filter=Q(credit_memo_line__isnull=True)), ZERO),
     )
-    cent = Decimal("0.01")  # SQLite's sums come back with more places
     return totals["lines"].quantize(cent), totals["sales"].quantize(cent)

@@ -118,7 +118,7 @@ def statement_fill(statement: CommissionStatement, *, actor: str, recalculating:
         generation.write_sales_lines(statement, plan, plan_compiled(plan), lines)
         generation.apply_accelerators(statement, lines)
         generation.write_clawbacks(statement, plan, lines)  # last: they may claw back a line just taken
-        statement.lines_total, statement.sales_total = generation.statement_totals(statement)
+        statement.lines_total, statement.sales_total = generation.statement_totals(statement, lines)
         statement.total = statement.lines_total + statement.adjustments_total  # recalculation keeps adjustments
         statement.quota = plan.quota
         statement.attainment = attainment(statement.sales_total, plan.quota)
