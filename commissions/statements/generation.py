@@ -254,6 +254,13 @@ def _chunks(items: list, size: int) -> Iterator[list]:
         yield items[start:start + size]
 
 
+def _earlier_end(statement: CommissionStatement) -> datetime.date | None:
+    """The latest end of the rep's other statements that are not void: only invoices with a payment dated
+    by then can have earned before (see _write_sales_lines_in_python)."""
+    return CommissionStatement.objects.filter(sales_rep_id=statement.sales_rep_id).exclude(pk=statement.pk).exclude(
+        status=StatementStatus.VOID).aggregate(end=Max("period_end"))["end"]
+
+
 def _share_lock(invoice_ids: list[int]) -> None:
     """Locks the invoices (alone: not the customers they join) FOR SHARE, in id order: replacing an
     order's credits, recording a payment or a credit memo (FOR UPDATE) waits for this statement and
@@ -285,8 +292,7 @@ def _write_sales_lines_in_python(statement: CommissionStatement, plan: Commissio
     # which is one) no later than that statement's end. So only invoices with a payment dated up to
     # the latest such end can have earned before: the others need no look-up (a rep's first
     # statement, and in a monthly run every invoice paid within the month).
-    earlier_end = CommissionStatement.objects.filter(sales_rep_id=rep_id).exclude(pk=statement.pk).exclude(
-        status=StatementStatus.VOID).aggregate(end=Max("period_end"))["end"]
+    earlier_end = _earlier_end(statement)
     lines.stage()
     for chunk in _chunks(list(_candidate_invoices(statement, window)), INVOICES_PER_CHUNK):
         _share_lock(chunk)
@@ -364,11 +370,14 @@ def _bits(mask: int, width: int) -> str:
     return format(mask, f"0{width}b")[::-1]
 
 
-def _temporary_table(cursor, name: str, columns: str, rows: list[tuple]) -> None:
+def _lookup_table(cursor, name: str, columns: str, key: str, rows: list[tuple]) -> None:
+    """A temporary table of `rows`, indexed by its `key`: whatever join order the planner takes for a
+    small statement (where it may expect a single line), a look-up is an index probe, not a scan."""
     cursor.execute(f"CREATE TEMPORARY TABLE {name} ({columns}) ON COMMIT DROP")
     with cursor.copy(f"COPY {name} FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
+    cursor.execute(f"CREATE INDEX ON {name} ({key})")
     cursor.execute(f"ANALYZE {name}")
 
 
@@ -389,10 +398,10 @@ def _write_sales_lines_in_database(statement: CommissionStatement, plan: Commiss
     shares and the earned-before look-up are §6's arithmetic written in SQL, exact: numeric products
     and round() (half away from zero) for credits, integer division for the shares' rounding."""
     rep_id, window = statement.sales_rep_id, Window.of(statement)
-    earlier_end = CommissionStatement.objects.filter(sales_rep_id=rep_id).exclude(pk=statement.pk).exclude(
-        status=StatementStatus.VOID).aggregate(end=Max("period_end"))["end"]
+    earlier_end = _earlier_end(statement)
     tag = uuid.uuid4().hex
-    candidates, products, days = f"candidates_{tag}", f"product_masks_{tag}", f"day_masks_{tag}"
+    candidates, rep_credits = f"candidates_{tag}", f"rep_credits_{tag}"
+    products, days = f"product_masks_{tag}", f"day_masks_{tag}"
     invoice, invoice_line, payment = Invoice._meta.db_table, InvoiceLine._meta.db_table, Payment._meta.db_table
     customer = Invoice._meta.get_field("customer").related_model._meta.db_table
     params = {"rep": rep_id, "start": window.start, "end": window.end, "earlier_end": earlier_end,
@@ -407,11 +416,23 @@ def _write_sales_lines_in_database(statement: CommissionStatement, plan: Commiss
         cursor.execute(f"CREATE TEMPORARY TABLE {candidates} ON COMMIT DROP AS SELECT q.pk AS id FROM ({query}) q",
                        query_params)
         cursor.execute(f"ANALYZE {candidates}")
-        # FOR SHARE in id order, as _share_lock (one statement instead of one per chunk).
+        # FOR SHARE in id order, as _share_lock (one statement instead of one per chunk); what follows reads
+        # the invoices' credits and payments as they are under the lock.
         cursor.execute(f"SELECT 1 FROM {invoice} WHERE id IN (SELECT id FROM {candidates}) ORDER BY id FOR SHARE")
+        # The rep's credit on each (its share, whether it is the last, the shares before it), a table of its
+        # own: so the planner, which has its statistics, knows that nearly every candidate has one.
+        credits = SalesCredit._meta.db_table
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {rep_credits} ON COMMIT DROP AS SELECT i.id, mine.share, "
+            f"NOT EXISTS (SELECT FROM {credits} o WHERE o.order_id = mine.order_id AND o.position > mine.position) "
+            f"AS last, ARRAY(SELECT o.share FROM {credits} o WHERE o.order_id = mine.order_id "
+            f"AND o.position < mine.position ORDER BY o.position) AS before "
+            f"FROM {candidates} k JOIN {invoice} i ON i.id = k.id "
+            f"JOIN {credits} mine ON mine.order_id = i.order_id AND mine.sales_rep_id = %s", [rep_id])
+        cursor.execute(f"ANALYZE {rep_credits}")
         cursor.execute(f"SELECT DISTINCT sku, product_name FROM {invoice_line} "
                        f"WHERE invoice_id IN (SELECT id FROM {candidates})")
-        _temporary_table(cursor, products, "sku text, product_name text, mask varbit", [
+        _lookup_table(cursor, products, "sku text, product_name text, mask varbit", "sku, product_name", [
             (sku, name, _bits(compiled.product_mask(sku, name), width)) for sku, name in cursor.fetchall()])
         cursor.execute(
             f"SELECT c.customer_number, d.day FROM (SELECT p.invoice_id, p.paid_on AS day FROM {payment} p "
@@ -419,7 +440,7 @@ def _write_sales_lines_in_database(statement: CommissionStatement, plan: Commiss
             f"WHERE i.id IN (SELECT id FROM {candidates}) AND i.paid_on IS NOT NULL) d "
             f"JOIN {invoice} i ON i.id = d.invoice_id JOIN {customer} c ON c.id = i.customer_id "
             f"WHERE {in_window('d.day')} GROUP BY 1, 2", params)
-        _temporary_table(cursor, days, "customer_number text, day date, mask varbit", [
+        _lookup_table(cursor, days, "customer_number text, day date, mask varbit", "customer_number, day", [
             (number, day, _bits(compiled.day_mask(number, day), width)) for number, day in cursor.fetchall()])
         # The outcome: position of the first 1 (bit b at position b + 1); bit 0 rates None (left out).
         mins, min_ok, maxes, max_ok = compiled.amount_bounds
@@ -432,40 +453,31 @@ def _write_sales_lines_in_database(statement: CommissionStatement, plan: Commiss
                        "max_ok": [_bits(mask, width) for mask in max_ok]}
             outcome += (f" & (%(max_ok)s::varbit[])[{len(maxes)} - width_bucket(-e.whole, "
                         f"%(negated_maxes)s::numeric[]) + 1]")
-        rated = [(position, rating.rate, rating.amount_per_unit, rating.source)
-                 for position, rating in enumerate(ratings, start=1) if rating is not None]
-        params |= {"positions": [row[0] for row in rated], "rates": [row[1] for row in rated],
-                   "per_unit": [row[2] for row in rated], "sources": [row[3] for row in rated]}
-        credited = ("CASE WHEN NOT cr.last THEN round(l.line_total * cr.share, 2) "
-                    "WHEN cardinality(cr.before) = 0 THEN l.line_total "
-                    "ELSE l.line_total - (SELECT sum(round(l.line_total * s, 2)) FROM unnest(cr.before) s) END")
+        # Each outcome's rating, by position (NULLs for bit 0, which rates None).
+        params |= {"rates": [rating and rating.rate for rating in ratings],
+                   "per_unit": [rating and rating.amount_per_unit for rating in ratings],
+                   "sources": [rating and rating.source for rating in ratings]}
+        credited = ("CASE WHEN NOT inv.last THEN round(l.line_total * inv.share, 2) "
+                    "WHEN cardinality(inv.before) = 0 THEN l.line_total "
+                    "ELSE l.line_total - (SELECT sum(round(l.line_total * s, 2)) FROM unnest(inv.before) s) END")
         by_payments = "(line.prior IS NOT NULL OR %(by_payment)s)"
         share = (f"{_cents('line.credited * p.received', 'line.total')} - "
                  f"{_cents('line.credited * (p.received - p.amount)', 'line.total')}")
         sql = f"""
             CREATE TEMPORARY TABLE {lines.staging} ON COMMIT DROP AS
             WITH inv AS MATERIALIZED (
-                SELECT i.id, i.invoice_number, c.customer_number, i.status, i.paid_on, i.total, i.order_id,
-                       (SELECT min(p.paid_on) FROM {payment} p WHERE p.invoice_id = i.id) AS first_paid
-                FROM {invoice} i JOIN {customer} c ON c.id = i.customer_id
-                WHERE i.id IN (SELECT id FROM {candidates})
-            ), credit AS MATERIALIZED (
-                SELECT mine.order_id, mine.share,
-                       NOT EXISTS (SELECT FROM {SalesCredit._meta.db_table} o
-                                   WHERE o.order_id = mine.order_id AND o.position > mine.position) AS last,
-                       ARRAY(SELECT o.share FROM {SalesCredit._meta.db_table} o
-                             WHERE o.order_id = mine.order_id AND o.position < mine.position) AS before
-                FROM {SalesCredit._meta.db_table} mine
-                WHERE mine.sales_rep_id = %(rep)s AND mine.order_id IN (SELECT order_id FROM inv)
+                SELECT i.id, i.invoice_number, c.customer_number, i.status, i.paid_on, i.total, k.share, k.last,
+                       k.before, (SELECT min(p.paid_on) FROM {payment} p WHERE p.invoice_id = i.id) AS first_paid
+                FROM {rep_credits} k JOIN {invoice} i ON i.id = k.id JOIN {customer} c ON c.id = i.customer_id
             ), pay AS MATERIALIZED (
                 SELECT p.invoice_id, p.id, p.paid_on, p.amount,
                        sum(p.amount) OVER (PARTITION BY p.invoice_id ORDER BY p.id) AS received
                 FROM {payment} p WHERE p.invoice_id IN (SELECT id FROM {candidates})
             ), line AS (
                 SELECT l.id, l.invoice_id, l.sku, l.product_name, l.quantity, l.line_total AS whole, l.position,
-                       inv.invoice_number, inv.customer_number, inv.status, inv.paid_on, inv.total, cr.share,
+                       inv.invoice_number, inv.customer_number, inv.status, inv.paid_on, inv.total, inv.share,
                        {credited} AS credited, earned.payments AS prior
-                FROM {invoice_line} l JOIN inv ON inv.id = l.invoice_id JOIN credit cr ON cr.order_id = inv.order_id
+                FROM {invoice_line} l JOIN inv ON inv.id = l.invoice_id
                 LEFT JOIN LATERAL (
                     SELECT bool_or(s.payment_id IS NULL) AS whole, array_agg(s.payment_id) AS payments
                     FROM {StatementLine._meta.db_table} s
@@ -481,20 +493,21 @@ def _write_sales_lines_in_database(statement: CommissionStatement, plan: Commiss
                      AND {in_window('p.paid_on')} AND (line.prior IS NULL OR p.id <> ALL(line.prior))
                 WHERE CASE WHEN {by_payments} THEN p.id IS NOT NULL
                            ELSE line.status = %(paid)s AND {in_window('line.paid_on')} END
-            ), rating AS (
-                SELECT * FROM unnest(%(positions)s::int[], %(rates)s::numeric[], %(per_unit)s::numeric[],
-                                     %(sources)s::text[]) AS r(position, rate, amount_per_unit, source)
+            ), rated AS (
+                SELECT e.*, position(B'1' IN {outcome}) AS outcome
+                FROM earning e
+                JOIN {products} pm ON pm.sku = e.sku AND pm.product_name = e.product_name
+                JOIN {days} dm ON dm.customer_number = e.customer_number AND dm.day = e.day
+                WHERE e.payment_id IS NULL OR e.amount <> 0
             )
-            SELECT e.invoice_id, e.customer_number, e.id AS invoice_line_id, e.payment_id,
-                   NULL::bigint AS credit_memo_line_id, e.day AS line_date, e.sku, e.product_name, e.quantity,
-                   e.amount AS line_amount, e.share, r.rate, r.amount_per_unit, r.source AS rate_source,
+            SELECT invoice_id, customer_number, id AS invoice_line_id, payment_id,
+                   NULL::bigint AS credit_memo_line_id, day AS line_date, sku, product_name, quantity,
+                   amount AS line_amount, share, (%(rates)s::numeric[])[outcome] AS rate,
+                   (%(per_unit)s::numeric[])[outcome] AS amount_per_unit,
+                   (%(sources)s::text[])[outcome] AS rate_source,
                    1::numeric AS multiplier, 1::numeric AS multiplier_numerator, 1::numeric AS multiplier_denominator,
-                   0::numeric AS commission, e.invoice_number, e.position, e.whole AS whole_amount
-            FROM earning e
-            JOIN {products} pm ON pm.sku = e.sku AND pm.product_name = e.product_name
-            JOIN {days} dm ON dm.customer_number = e.customer_number AND dm.day = e.day
-            JOIN rating r ON r.position = position(B'1' IN {outcome})
-            WHERE e.payment_id IS NULL OR e.amount <> 0"""
+                   0::numeric AS commission, invoice_number, position, whole AS whole_amount
+            FROM rated WHERE outcome > 1"""
         cursor.execute(sql, params)
         # An id per invoice with lines: the statement's entry, or a new one from the entries' sequence
         # (COALESCE takes nextval only when there is none). The lines point at it before it is written.
@@ -717,9 +730,12 @@ def statement_totals(statement: CommissionStatement, lines: StatementLines) -> t
         totals, entries = f"entry_totals_{uuid.uuid4().hex}", StatementEntry._meta.db_table
         with connection.cursor() as cursor:
             cursor.execute(
+                # (OFFSET 0: the statement's lines by its index, then grouped. Left to itself, the planner,
+                # which has no statistics of a new statement yet, walks the whole table by entry.)
                 f"CREATE TEMPORARY TABLE {totals} ON COMMIT DROP AS SELECT entry_id, sum(commission) AS commission, "
-                f"sum(line_amount) FILTER (WHERE credit_memo_line_id IS NULL) AS sales "
-                f"FROM {StatementLine._meta.db_table} WHERE statement_id = %s GROUP BY entry_id", [statement.pk])
+                f"sum(line_amount) FILTER (WHERE credit_memo_line_id IS NULL) AS sales FROM (SELECT entry_id, "
+                f"commission, line_amount, credit_memo_line_id FROM {StatementLine._meta.db_table} "
+                f"WHERE statement_id = %s OFFSET 0) l GROUP BY entry_id", [statement.pk])
             cursor.execute(f"UPDATE {entries} e SET commission = t.commission FROM {totals} t "
                            f"WHERE e.statement_id = %s AND e.id = t.entry_id", [statement.pk])
             if lines.pending_entries:
