@@ -49,7 +49,12 @@ class WebhookEndpoint(models.Model):
         return self.url
 
     def wants(self, event_type: str) -> bool:
-        return EVERY_EVENT in self.events or event_type in self.events
+        return subscribes(self.events, event_type)
+
+
+def subscribes(events: list[str], event_type: str) -> bool:
+    """Whether an endpoint listening to `events` wants `event_type`."""
+    return EVERY_EVENT in events or event_type in events
 
 
 class DeliveryStatus(models.TextChoices):

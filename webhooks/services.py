@@ -22,9 +22,10 @@ from rest_framework import serializers
 from audit.services import audit_record, audit_snapshot
 from nymble.api.json import DecimalJSONRenderer
 from nymble.api.problems import Conflict
+from nymble.cache import cached_in_generation, generation_changed
 from nymble.models import Organization
 from webhooks.addresses import url_refusal
-from webhooks.models import EVENT_TYPES, EVERY_EVENT, DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from webhooks.models import EVENT_TYPES, EVERY_EVENT, DeliveryStatus, WebhookDelivery, WebhookEndpoint, subscribes
 from webhooks.signing import secret_new, signed_headers
 from webhooks import transport
 
@@ -53,6 +54,7 @@ def endpoint_create(*, organization: Organization, url: str, events: list[str], 
     endpoint = WebhookEndpoint.objects.create(organization=organization, url=url, events=list(dict.fromkeys(events)),
                                               description=description, active=active, secret=secret_new())
     audit_record(endpoint, "created", object_id=str(endpoint.pk))
+    endpoints_changed(organization.pk)
     return endpoint
 
 
@@ -71,6 +73,7 @@ def endpoint_update(*, endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:
     endpoint.updated_at = timezone.now()
     endpoint.save()
     audit_record(endpoint, "updated", before=before, object_id=str(endpoint.pk))
+    endpoints_changed(endpoint.organization_id)
     return endpoint
 
 
@@ -78,18 +81,41 @@ def endpoint_update(*, endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:
 def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     """The endpoint and its delivery log; the audit trail keeps that it existed."""
     audit_record(endpoint, "deleted", changes={"url": [endpoint.url, None]}, object_id=str(endpoint.pk))
+    endpoints_changed(endpoint.organization_id)
     endpoint.delete()
 
 
 # ---------------------------------------------------------------- events
 
 
+ENDPOINTS_TTL = 10 * 60  # seconds
+
+
+def _generation_key(organization_id) -> str:
+    return f"webhooks:generation:{organization_id}"
+
+
+def endpoints_changed(organization_id) -> None:
+    """An endpoint of the organization was written: its next event reads them afresh."""
+    generation_changed(_generation_key(organization_id))
+
+
+def _subscriptions(organization_id) -> list[tuple]:
+    """(id, events) of the organization's active endpoints. Every write that emits asks, and nearly
+    always nothing changed: so from the shared cache, per generation (nymble.cache)."""
+    def read() -> list[tuple]:
+        return list(WebhookEndpoint.objects.filter(organization_id=organization_id, active=True)
+                    .order_by("created_at", "pk").values_list("pk", "events"))
+
+    return cached_in_generation(_generation_key(organization_id), f"webhooks:endpoints:{organization_id}", read,
+                                ENDPOINTS_TTL)
+
+
 def webhook_emit(*, organization_id, event_type: str, data: Callable[[], dict]) -> None:
     """Queues `event_type` for the organization's subscribed endpoints; `data()` is called only
     when one is. Call inside the writing transaction."""
     assert event_type in EVENT_TYPES, event_type
-    endpoints = [e for e in WebhookEndpoint.objects.filter(organization_id=organization_id, active=True)
-                 if e.wants(event_type)]
+    endpoints = [pk for pk, events in _subscriptions(organization_id) if subscribes(events, event_type)]
     if not endpoints:
         return
     event_id = uuid.uuid4()
@@ -98,9 +124,9 @@ def webhook_emit(*, organization_id, event_type: str, data: Callable[[], dict]) 
         "OrganizationId": str(organization_id), "Data": data(),
     }).decode()
     deliveries = WebhookDelivery.objects.bulk_create(
-        WebhookDelivery(endpoint=endpoint, event_id=event_id, event_type=event_type, body=body,
+        WebhookDelivery(endpoint_id=endpoint_id, event_id=event_id, event_type=event_type, body=body,
                         next_attempt_at=timezone.now())
-        for endpoint in endpoints
+        for endpoint_id in endpoints
     )
     _send_after_commit([delivery.pk for delivery in deliveries])
 
@@ -189,6 +215,7 @@ def _record(delivery: WebhookDelivery, code: int | None, error: str) -> WebhookD
 
 def _deactivate(endpoint: WebhookEndpoint) -> None:
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(active=False, updated_at=timezone.now())
+    endpoints_changed(endpoint.organization_id)
     endpoint.deliveries.filter(status=DeliveryStatus.PENDING).update(
         status=DeliveryStatus.FAILED, next_attempt_at=None, error="The webhook was deactivated.")
     audit_record(endpoint, "deactivated", actor="system",

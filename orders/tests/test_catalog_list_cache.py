@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from customers.tests.test_import import confirm, csv_file
+from nymble import cache as nymble_cache
 from orders.catalog import selectors
 from orders.catalog.services import products_set_active
 from orders.models import Product, ProductPrice
@@ -20,9 +21,9 @@ LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
 def count_cache(settings, monkeypatch):
     """The counts cached whatever the run's cache: Redis when REDIS_URL is set, else a local memory
     cache let in for the test (the database cache is never used for counts)."""
-    if not selectors.counts_cached():
+    if not nymble_cache.cache_shared():
         settings.CACHES = {"default": {"BACKEND": LOCMEM}}
-        monkeypatch.setattr(selectors, "CACHING_BACKENDS", (*selectors.CACHING_BACKENDS, LOCMEM))
+        monkeypatch.setattr(nymble_cache, "SHARED_BACKENDS", (*nymble_cache.SHARED_BACKENDS, LOCMEM))
     cache.clear()
     yield
     cache.clear()
@@ -192,8 +193,8 @@ def test_a_generation_lost_from_the_cache_never_revives_an_old_count(tenant, she
 
 
 def test_without_a_shared_cache_every_list_is_counted(tenant, shelf, monkeypatch):
-    monkeypatch.setattr(selectors, "CACHING_BACKENDS", ())  # as with the database cache (no REDIS_URL)
-    assert not selectors.counts_cached()
+    monkeypatch.setattr(nymble_cache, "SHARED_BACKENDS", ())  # as with the database cache (no REDIS_URL)
+    assert not nymble_cache.cache_shared()
     api = tenant.portal_api
     assert (count_queries(api), count_queries(api)) == (1, 1)
     selectors.catalog_changed(tenant.org.pk)  # nothing to do
