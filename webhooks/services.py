@@ -54,7 +54,7 @@ def endpoint_create(*, organization: Organization, url: str, events: list[str], 
     endpoint = WebhookEndpoint.objects.create(organization=organization, url=url, events=list(dict.fromkeys(events)),
                                               description=description, active=active, secret=secret_new())
     audit_record(endpoint, "created", object_id=str(endpoint.pk))
-    endpoints_changed(organization.pk)
+    _endpoints_changed(organization.pk)
     return endpoint
 
 
@@ -73,7 +73,7 @@ def endpoint_update(*, endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:
     endpoint.updated_at = timezone.now()
     endpoint.save()
     audit_record(endpoint, "updated", before=before, object_id=str(endpoint.pk))
-    endpoints_changed(endpoint.organization_id)
+    _endpoints_changed(endpoint.organization_id)
     return endpoint
 
 
@@ -81,7 +81,7 @@ def endpoint_update(*, endpoint: WebhookEndpoint, **changes) -> WebhookEndpoint:
 def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     """The endpoint and its delivery log; the audit trail keeps that it existed."""
     audit_record(endpoint, "deleted", changes={"url": [endpoint.url, None]}, object_id=str(endpoint.pk))
-    endpoints_changed(endpoint.organization_id)
+    _endpoints_changed(endpoint.organization_id)
     endpoint.delete()
 
 
@@ -95,7 +95,7 @@ def _generation_key(organization_id) -> str:
     return f"webhooks:generation:{organization_id}"
 
 
-def endpoints_changed(organization_id) -> None:
+def _endpoints_changed(organization_id) -> None:
     """An endpoint of the organization was written: its next event reads them afresh."""
     generation_changed(_generation_key(organization_id))
 
@@ -215,7 +215,7 @@ def _record(delivery: WebhookDelivery, code: int | None, error: str) -> WebhookD
 
 def _deactivate(endpoint: WebhookEndpoint) -> None:
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(active=False, updated_at=timezone.now())
-    endpoints_changed(endpoint.organization_id)
+    _endpoints_changed(endpoint.organization_id)
     endpoint.deliveries.filter(status=DeliveryStatus.PENDING).update(
         status=DeliveryStatus.FAILED, next_attempt_at=None, error="The webhook was deactivated.")
     audit_record(endpoint, "deactivated", actor="system",
