@@ -48,6 +48,23 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture
+def shared_cache(settings, monkeypatch):
+    """A cache that nymble.cache counts as shared, whatever the run's: Redis when REDIS_URL is set,
+    else a local memory cache let in for the test (the database cache never holds generations)."""
+    from django.core.cache import cache
+
+    from nymble import cache as nymble_cache
+
+    if not nymble_cache.cache_shared():
+        locmem = "django.core.cache.backends.locmem.LocMemCache"
+        settings.CACHES = {"default": {"BACKEND": locmem}}
+        monkeypatch.setattr(nymble_cache, "SHARED_BACKENDS", (*nymble_cache.SHARED_BACKENDS, locmem))
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _celery_in_process():
     """Tasks run in the test's process even when a broker is configured (CI sets REDIS_URL)."""

@@ -738,7 +738,7 @@ def profile_generate(generate, *, cprofile: bool):
     for name in ("credited_amounts", "payment_shares", "line_commission", "clawback_commission"):
         setattr(engine, name, wrap(arithmetic, getattr(engine, name)))
     generation._storage = wrap("multiplier storage (_storage)", generation._storage)
-    generation._candidate_invoices = wrap("candidate invoices (one query, all ids)", generation._candidate_invoices)
+    generation._candidate_invoices = wrap("candidate invoices (building the query)", generation._candidate_invoices)
     generation._copy = wrap("COPY statement lines", generation._copy)
     generation._update_lines = wrap("write multipliers (temp table COPY + UPDATE)", generation._update_lines)
     lines_class = generation.StatementLines

@@ -12,21 +12,7 @@ from orders.catalog.services import products_set_active
 from orders.models import Product, ProductPrice
 from orders.tests.factories import ProductFactory, price
 
-pytestmark = pytest.mark.django_db
-
-LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
-
-
-@pytest.fixture(autouse=True)
-def count_cache(settings, monkeypatch):
-    """The counts cached whatever the run's cache: Redis when REDIS_URL is set, else a local memory
-    cache let in for the test (the database cache is never used for counts)."""
-    if not nymble_cache.cache_shared():
-        settings.CACHES = {"default": {"BACKEND": LOCMEM}}
-        monkeypatch.setattr(nymble_cache, "SHARED_BACKENDS", (*nymble_cache.SHARED_BACKENDS, LOCMEM))
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_cache")]
 
 
 @pytest.fixture

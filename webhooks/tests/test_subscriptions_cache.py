@@ -5,24 +5,10 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from nymble import cache as nymble_cache
 from webhooks import services
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
-pytestmark = pytest.mark.django_db
-
-LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
-
-
-@pytest.fixture(autouse=True)
-def shared_cache(settings, monkeypatch):
-    """Redis when REDIS_URL is set, else a local memory cache let in for the test."""
-    if not nymble_cache.cache_shared():
-        settings.CACHES = {"default": {"BACKEND": LOCMEM}}
-        monkeypatch.setattr(nymble_cache, "SHARED_BACKENDS", (*nymble_cache.SHARED_BACKENDS, LOCMEM))
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shared_cache")]
 
 
 def emitted(org) -> tuple[set, int]:
